@@ -1,0 +1,135 @@
+// One small SQL port with two implementations: PGlite (embedded, in-process) and pg (a real server).
+// The same SQL runs on both; callers never see which one they have.
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs several statements at once (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs fn in one transaction; use only the tx handle inside (PGlite deadlocks on the outer one). */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent the embedded PGlite is used. */
+  url?: string;
+  /** Folder for PGlite's files; absent means in memory. */
+  dataDir?: string;
+  /** PostgreSQL schema to use (tests isolate themselves this way). */
+  schema?: string;
+  poolSize?: number;
+}
+
+// pg prepares a statement once per connection when it has a name; a hash of the text is a stable one.
+function statementName(sql: string): string {
+  return 's' + createHash('sha1').update(sql).digest('hex').slice(0, 16);
+}
+
+class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    const res = await this.#pool.query({ name: statementName(sql), text: sql, values: params as unknown[] });
+    return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.#pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const tx: Queryable = {
+        async query<R>(sql: string, params: readonly unknown[] = []) {
+          const res = await client.query({ name: statementName(sql), text: sql, values: params as unknown[] });
+          return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+        },
+      };
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  readonly #db: PGlite;
+
+  constructor(db: PGlite) {
+    this.#db = db;
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    const res = await this.#db.query<T>(sql, params as unknown[]);
+    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.#db.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#db.transaction(async (inner) =>
+      fn({
+        async query<R>(sql: string, params: readonly unknown[] = []) {
+          const res = await inner.query<R>(sql, params as unknown[]);
+          return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+        },
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}
+
+// int8 and numeric come back as strings from pg; counts and epoch values fit in a JS number.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      options: options.schema ? `-c search_path=${options.schema}` : undefined,
+    });
+    if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+    return new PostgresDatabase(pool);
+  }
+  // Loaded lazily: the WebAssembly build is large and production on PostgreSQL never needs it.
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const db = await PGlite.create(options.dataDir ?? 'memory://');
+  return new PgliteDatabase(db);
+}

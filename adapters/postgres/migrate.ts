@@ -1,0 +1,48 @@
+// Numbered .sql files applied once each, in order, recorded in schema_migrations.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Database } from './database.ts';
+
+const folder = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export interface Migration {
+  version: string;
+  sql: string;
+}
+
+export function listMigrations(): Migration[] {
+  return readdirSync(folder)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: f.replace(/\.sql$/, ''), sql: readFileSync(join(folder, f), 'utf8') }));
+}
+
+/** Applies what is missing; returns the versions applied now. Safe to run from several processes. */
+export async function migrate(db: Database): Promise<string[]> {
+  await db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
+  const applied: string[] = [];
+  await db.transaction(async (tx) => {
+    // Serialises concurrent starts against one server; harmless on PGlite.
+    await tx.query('SELECT pg_advisory_xact_lock(7213)');
+    const done = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const m of listMigrations()) {
+      if (done.has(m.version)) continue;
+      for (const statement of splitStatements(m.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+      applied.push(m.version);
+    }
+  });
+  return applied;
+}
+
+// Prepared-statement APIs take one statement at a time; migrations keep to plain DDL without $$ bodies.
+function splitStatements(sql: string): string[] {
+  return sql
+    .replace(/--.*$/gm, '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
