@@ -84,6 +84,7 @@ CREATE TABLE failure_counters (
   scope text NOT NULL,
   subject text NOT NULL,
   failures integer NOT NULL DEFAULT 0,
+  window_failures integer NOT NULL DEFAULT 0,
   lockouts integer NOT NULL DEFAULT 0,
   locked_until timestamptz,
   updated_at timestamptz NOT NULL DEFAULT now(),

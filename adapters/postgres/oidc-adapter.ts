@@ -1,0 +1,140 @@
+// oidc-provider's storage: one jsonb row per model instance, with the lookup keys it needs as columns.
+// Clients are the exception: they live in the clients table that IT manages.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { ClientRepository } from './clients.ts';
+import type { Queryable } from './database.ts';
+
+interface ModelRow {
+  payload: AdapterPayload;
+  consumed_at: Date | null;
+}
+
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
+
+class ModelAdapter implements Adapter {
+  readonly #db: Queryable;
+  readonly #model: string;
+
+  constructor(db: Queryable, model: string) {
+    this.#db = db;
+    this.#model = model;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+    await this.#db.query(
+      `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+         uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
+      [
+        this.#model,
+        id,
+        JSON.stringify(payload),
+        GRANTABLE.has(this.#model) || this.#model === 'Session' ? (payload.grantId ?? null) : null,
+        payload.uid ?? null,
+        payload.userCode ?? null,
+        expiresAt,
+      ],
+    );
+  }
+
+  async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    const { rows } = await this.#db.query<ModelRow>(
+      `SELECT payload, consumed_at FROM oidc_models
+       WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
+      [this.#model, value],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return row.consumed_at ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : row.payload;
+  }
+
+  find(id: string) {
+    return this.#findBy('id', id);
+  }
+
+  findByUid(uid: string) {
+    return this.#findBy('uid', uid);
+  }
+
+  findByUserCode(userCode: string) {
+    return this.#findBy('user_code', userCode);
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.#db.query('UPDATE oidc_models SET consumed_at = now() WHERE model = $1 AND id = $2', [this.#model, id]);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#db.query('DELETE FROM oidc_models WHERE model = $1 AND id = $2', [this.#model, id]);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#db.query('DELETE FROM oidc_models WHERE grant_id = $1', [grantId]);
+  }
+}
+
+/** Dynamically registered and IT-managed clients share one table. */
+class ClientAdapter implements Adapter {
+  readonly #clients: ClientRepository;
+
+  constructor(clients: ClientRepository) {
+    this.#clients = clients;
+  }
+
+  async upsert(id: string, payload: AdapterPayload): Promise<void> {
+    const { client_secret: secret, ...metadata } = payload as AdapterPayload & { client_secret?: string };
+    const existing = await this.#clients.find(id);
+    await this.#clients.save({
+      clientId: id,
+      metadata: { ...metadata, client_id: id },
+      secret: secret ?? null,
+      firstParty: existing?.firstParty ?? false,
+      admin: existing?.admin ?? false,
+      mfaPolicy: existing?.mfaPolicy ?? 'required',
+    });
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const c = await this.#clients.find(id);
+    if (!c) return undefined;
+    return { ...c.metadata, client_id: c.clientId, ...(c.secret ? { client_secret: c.secret } : {}) } as AdapterPayload;
+  }
+
+  async findByUid(): Promise<undefined> {
+    return undefined;
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+
+  async consume(): Promise<void> {}
+
+  async destroy(id: string): Promise<void> {
+    await this.#clients.remove(id);
+  }
+
+  async revokeByGrantId(): Promise<void> {}
+}
+
+export function createAdapterFactory(db: Queryable, clients: ClientRepository): (model: string) => Adapter {
+  return (model: string) => (model === 'Client' ? new ClientAdapter(clients) : new ModelAdapter(db, model));
+}
+
+/** Removes expired rows of every model and of the journey tables; returns how many. */
+export async function sweepExpired(db: Queryable): Promise<number> {
+  let removed = 0;
+  for (const sql of [
+    'DELETE FROM oidc_models WHERE expires_at < now()',
+    'DELETE FROM journeys WHERE expires_at < now()',
+    "DELETE FROM challenges WHERE expires_at < now() - interval '1 day'",
+    "DELETE FROM totp_used_steps WHERE used_at < now() - interval '1 day'",
+    "DELETE FROM phone_sends WHERE sent_at < now() - interval '2 days'",
+    "DELETE FROM access_passes WHERE expires_at < now() - interval '1 day'",
+  ]) {
+    removed += (await db.query(sql)).rowCount;
+  }
+  return removed;
+}

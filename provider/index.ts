@@ -1,0 +1,160 @@
+// oidc-provider, configured for Sekisho: code flow with PKCE, ES256 ID tokens, acr/amr, the MFA prompt.
+import type { Context } from 'koa';
+import { Provider, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import type { ClientRepository } from '../adapters/postgres/clients.ts';
+import type { Queryable } from '../adapters/postgres/database.ts';
+import { createAdapterFactory } from '../adapters/postgres/oidc-adapter.ts';
+import type { UserRepository } from '../adapters/postgres/users.ts';
+import type { AcrLadder } from './acr.ts';
+import { createFindAccount } from './account.ts';
+import { acrForRequest, buildPolicy, requirementFor } from './policy.ts';
+
+/** Pages oidc-provider renders itself, in the user's language (supplied by interactions/). */
+export interface ProviderPages {
+  logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
+  renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
+}
+
+export interface ProviderDeps {
+  config: Config;
+  db: Queryable;
+  clients: ClientRepository;
+  users: UserRepository;
+  ladder: AcrLadder;
+  jwks: { keys: object[] };
+  cookieKeys: string[];
+  pages: ProviderPages;
+}
+
+export const CLIENT_EXTENSIONS = ['sekisho_mfa_policy', 'sekisho_first_party', 'sekisho_admin'] as const;
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, ladder } = deps;
+  const secure = config.issuer.startsWith('https://');
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(deps.db, deps.clients),
+    clients: [],
+    jwks: deps.jwks as Configuration['jwks'],
+    findAccount: createFindAccount(deps.users),
+    cookies: { keys: deps.cookieKeys, long: cookie, short: cookie },
+    claims: {
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      profile: ['name', 'preferred_username', 'locale'],
+      email: ['email', 'email_verified'],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'admin'],
+    acrValues: ladder.values,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA', 'HS256'],
+    },
+    extraClientMetadata: {
+      properties: [...CLIENT_EXTENSIONS],
+      validator(_ctx, key, value) {
+        if (value === undefined) return;
+        if (key === 'sekisho_mfa_policy' && typeof value !== 'string') throw new Error('sekisho_mfa_policy must be a string');
+        if (key !== 'sekisho_mfa_policy' && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client may only introspect its own tokens.
+        async allowedPolicy(_ctx, client, token) {
+          return !token.clientId || token.clientId === client.clientId;
+        },
+      },
+      revocation: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => deps.pages.logoutSource(ctx, form),
+        postLogoutSuccessSource: (ctx) => deps.pages.postLogoutSuccessSource(ctx),
+      },
+      registration: { enabled: config.registration, initialAccessToken: true },
+      registrationManagement: { enabled: config.registration },
+      resourceIndicators: { enabled: false },
+    },
+    renderError: (ctx, out, error) => deps.pages.renderError(ctx, out, error),
+    interactions: {
+      policy: buildPolicy(ladder),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    // Refresh tokens for every client allowed the grant; offline_access is not required of brokers.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      const client = ctx.oidc.client as unknown as { sekishoFirstParty?: boolean };
+      if (!client.sekishoFirstParty) return undefined;
+      // First-party clients are trusted by IT: no consent page, the request's scopes are granted.
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId });
+      grant.addOIDCScope(ctx.oidc.requestParamScopes ? [...ctx.oidc.requestParamScopes].join(' ') : 'openid');
+      grant.addOIDCClaims(Object.keys(ctx.oidc.requestParamClaims ?? {}));
+      await grant.save();
+      return grant;
+    },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 600,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  patchPerRequestBehaviour(provider, ladder);
+  provider.use(addSessionState);
+  return provider;
+}
+
+/**
+ * Two behaviours oidc-provider has no option for:
+ * - the acr of a session depends on what this request asked for (a GakuNin RP asked for
+ *   GakuNin AAL2 gets that value from a session that reached REFEDS MFA);
+ * - `sid` goes into every ID token, since brokers key logout on it.
+ */
+function patchPerRequestBehaviour(provider: Provider, ladder: AcrLadder): void {
+  Object.defineProperty(provider.OIDCContext.prototype, 'acr', {
+    configurable: true,
+    get(this: KoaContextWithOIDC['oidc']) {
+      const sessionAcr = this.session?.acr;
+      const need = requirementFor((this.params ?? {}) as Record<string, unknown>, undefined, ladder);
+      return acrForRequest(sessionAcr, need.requested, ladder);
+    },
+  });
+  (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
+}
+
+/** Keycloak reads `session_state` from the token response; it carries the session's sid for the client. */
+async function addSessionState(ctx: Context, next: () => Promise<void>): Promise<void> {
+  await next();
+  const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
+  const body = ctx.body as Record<string, unknown> | undefined;
+  if (oidc?.route !== 'token' || !body || typeof body.id_token !== 'string') return;
+  const payload = JSON.parse(Buffer.from(body.id_token.split('.')[1] ?? '', 'base64url').toString()) as { sid?: string };
+  if (payload.sid) body.session_state = payload.sid;
+}
+
+

@@ -1,0 +1,88 @@
+// When a second factor is needed: the client's MFA policy, acr values asked for in the request
+// (acr_values or the claims parameter), and the strength the current session already has.
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AcrLadder, Strength } from './acr.ts';
+
+export interface Requirement {
+  strength: Strength;
+  /** acr values the client asked for, known ones only, in its order. */
+  requested: string[];
+}
+
+interface AcrClaimRequest {
+  essential?: boolean;
+  value?: string;
+  values?: string[];
+}
+
+/** acr values asked for by the request: acr_values first, then an acr member of the claims parameter. */
+export function requestedAcrValues(params: Record<string, unknown>): string[] {
+  const values: string[] = [];
+  if (typeof params.acr_values === 'string') values.push(...params.acr_values.split(' ').filter(Boolean));
+  if (typeof params.claims === 'string') {
+    try {
+      const claims = JSON.parse(params.claims) as { id_token?: { acr?: AcrClaimRequest }; userinfo?: { acr?: AcrClaimRequest } };
+      const acr = claims.id_token?.acr ?? claims.userinfo?.acr;
+      if (acr?.value) values.push(acr.value);
+      if (Array.isArray(acr?.values)) values.push(...acr.values.filter((v): v is string => typeof v === 'string'));
+    } catch {
+      // oidc-provider rejects malformed claims itself.
+    }
+  }
+  return [...new Set(values)];
+}
+
+/** A client's MFA policy as stored: 'required', 'optional' or a minimum acr value. */
+export function policyStrength(policy: string | undefined, ladder: AcrLadder): Strength {
+  if (policy === 'optional') return 1;
+  if (policy && policy !== 'required') return ladder.strengthOf(policy) ?? 2;
+  return 2;
+}
+
+export function requirementFor(params: Record<string, unknown>, clientPolicy: string | undefined, ladder: AcrLadder): Requirement {
+  const requested = requestedAcrValues(params).filter((v) => ladder.strengthOf(v) !== undefined);
+  let strength = policyStrength(clientPolicy, ladder);
+  if (requested.length) {
+    // Any one of the requested values satisfies the client, so the weakest of them is what must be reached.
+    const weakest = Math.min(...requested.map((v) => ladder.strengthOf(v)!)) as Strength;
+    strength = Math.max(strength, weakest) as Strength;
+  }
+  return { strength, requested };
+}
+
+/** The acr a session carries for this request: the first requested value it satisfies, else its own. */
+export function acrForRequest(sessionAcr: string | undefined, requested: string[], ladder: AcrLadder): string | undefined {
+  const have = sessionAcr ? ladder.strengthOf(sessionAcr) ?? 0 : 0;
+  return requested.find((v) => (ladder.strengthOf(v) ?? 99) <= have) ?? sessionAcr;
+}
+
+export function clientPolicyOf(ctx: KoaContextWithOIDC): string | undefined {
+  const client = ctx.oidc.client as unknown as { sekishoMfaPolicy?: string } | undefined;
+  return client?.sekishoMfaPolicy;
+}
+
+/**
+ * oidc-provider's base policy with the essential-acr checks moved out of `login` (we step up instead
+ * of asking for the password again) and an `mfa` prompt after login that fires when the session is
+ * weaker than the request needs.
+ */
+export function buildPolicy(ladder: AcrLadder) {
+  const { Prompt, Check, base } = interactionPolicy;
+  const policy = base();
+  const login = policy.get('login')!;
+  login.checks.remove('essential_acr');
+  login.checks.remove('essential_acrs');
+
+  const mfa = new Prompt(
+    { name: 'mfa', requestable: false },
+    new Check('strength_required', 'the session is weaker than this request needs', 'interaction_required', (ctx) => {
+      const { session, params } = ctx.oidc;
+      if (!session?.accountId) return Check.NO_NEED_TO_PROMPT;
+      const need = requirementFor(params as Record<string, unknown>, clientPolicyOf(ctx), ladder);
+      const have = session.acr ? ladder.strengthOf(session.acr) ?? 0 : 0;
+      return have < need.strength ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  policy.add(mfa, 1);
+  return policy;
+}
