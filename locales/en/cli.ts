@@ -1,0 +1,1 @@
+export default { cli: { placeholder: 'CLI messages' } };

@@ -1,0 +1,7 @@
+// 日本語のメッセージ。英語と同じキーを持つことを型で確かめる。
+import type { Messages } from '../en/index.ts';
+import cli from './cli.ts';
+import common from './common.ts';
+
+const ja = { ...common, ...cli } satisfies Messages;
+export default ja;
