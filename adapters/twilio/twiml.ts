@@ -98,7 +98,7 @@ function attributes(tag: string): Record<string, string> {
  */
 export function describeTwiml(twiml: string): TwimlSummary {
   const says = [...twiml.matchAll(/<Say\b[^>]*>([\s\S]*?)<\/Say>/g)].map(([, text]) => unescapeXml(text!));
-  const gatherTag = /<Gather\b[^>]*>/.exec(twiml)?.[0];
+  const gatherTag = /<Gather\b(?:[^>"]|"[^"]*")*>/.exec(twiml)?.[0];
   if (!gatherTag) return { says };
   const attrs = attributes(gatherTag);
   return {
