@@ -2,7 +2,7 @@
 // mdb database and port on 127.0.0.1, loaded offline with slapadd before it starts.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +40,11 @@ export interface Slapd {
   bindPassword: string;
   /** Kills the server and removes its files. Safe to call twice. */
   stop(): Promise<void>;
-  /** SIGSTOP: the port stays open and connections are accepted by the kernel, but nothing answers. */
-  freeze(): void;
+  /**
+   * SIGSTOP: the port stays open and connections are accepted by the kernel, but nothing answers.
+   * Resolves only once every slapd thread has stopped.
+   */
+  freeze(): Promise<void>;
   /** SIGCONT: the server carries on where it stopped. */
   thaw(): void;
 }
@@ -146,6 +149,27 @@ async function waitUntilReady(child: ChildProcess, url: string, stderr: () => st
   throw new Error(`slapd did not answer on ${url} within ${READY_TIMEOUT_MS} ms: ${stderr()}`);
 }
 
+/** Every thread's scheduler state, from /proc/<pid>/task/<tid>/stat (the field after "(comm)"). */
+function threadStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  });
+}
+
+/**
+ * kill(SIGSTOP) returns before the process has stopped: the kernel wakes one thread to begin the
+ * group stop, and until it runs, another thread (the listener) can still serve a request. So
+ * wait until the kernel reports every thread stopped.
+ */
+async function untilStopped(child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (!threadStates(child.pid!).every((state) => state === 'T')) {
+    if (Date.now() > deadline) throw new Error(`slapd (pid ${child.pid}) did not stop within ${STOP_TIMEOUT_MS} ms`);
+    await sleep(10);
+  }
+}
+
 async function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const done = exited(child);
@@ -214,8 +238,9 @@ export async function startSlapd(options: SlapdOptions): Promise<Slapd> {
       await kill(child);
       rmSync(dir, { recursive: true, force: true });
     },
-    freeze() {
+    async freeze() {
       child.kill('SIGSTOP');
+      await untilStopped(child);
     },
     thaw() {
       child.kill('SIGCONT');

@@ -134,8 +134,8 @@ describe('LDAP directory sign-in', () => {
 
   it('fails with DirectoryUnavailableError, instead of hanging, when the directory does not answer', async () => {
     const impatient = createLdapDirectory(config({ timeoutMs: 1000 }));
-    directory.freeze();
     try {
+      await directory.freeze();
       await expect(impatient.authenticate('tanaka', '正しい馬 battery')).rejects.toBeInstanceOf(DirectoryUnavailableError);
     } finally {
       directory.thaw();
