@@ -68,7 +68,11 @@ export function createLdapDirectory(options: LdapConfig): Directory {
 
   /** The single entry for this username, or undefined when there is none or more than one. */
   async function find(client: Client, username: string): Promise<DirectoryProfile | undefined> {
-    if (options.bindDn) await client.bind(options.bindDn, options.bindPassword ?? '');
+    if (options.bindDn) {
+      // Without a password this would be an unauthenticated bind: "success" with anonymous rights.
+      if (!options.bindPassword) throw new DirectoryUnavailableError('the directory service account has no password configured');
+      await client.bind(options.bindDn, options.bindPassword);
+    }
     const { searchEntries } = await client.search(options.baseDn, {
       scope: 'sub',
       filter: userFilter(options.userFilter, username),

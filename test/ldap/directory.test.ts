@@ -123,6 +123,11 @@ describe('LDAP directory sign-in', () => {
     await expect(misconfigured.authenticate('tanaka', '正しい馬 battery')).rejects.toBeInstanceOf(DirectoryUnavailableError);
   });
 
+  it('refuses a service account without a password instead of binding unauthenticated', async () => {
+    const passwordless = createLdapDirectory(config({ bindPassword: undefined }));
+    await expect(passwordless.lookup('tanaka')).rejects.toBeInstanceOf(DirectoryUnavailableError);
+  });
+
   it('fails with DirectoryUnavailableError when the directory is down', async () => {
     const down = createLdapDirectory(config({ url: downUrl }));
     await expect(down.authenticate('tanaka', '正しい馬 battery')).rejects.toMatchObject({
