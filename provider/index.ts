@@ -8,7 +8,7 @@ import { createAdapterFactory } from '../adapters/postgres/oidc-adapter.ts';
 import type { UserRepository } from '../adapters/postgres/users.ts';
 import type { AcrLadder } from './acr.ts';
 import { createFindAccount } from './account.ts';
-import { acrForRequest, buildPolicy, requirementFor } from './policy.ts';
+import { acrForRequest, buildPolicy, clientExtension, requirementFor } from './policy.ts';
 
 /** Pages oidc-provider renders itself, in the user's language (supplied by interactions/). */
 export interface ProviderPages {
@@ -101,8 +101,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     async loadExistingGrant(ctx) {
       const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      const client = ctx.oidc.client as unknown as { sekishoFirstParty?: boolean };
-      if (!client.sekishoFirstParty) return undefined;
+      if (clientExtension(ctx.oidc.client, 'sekisho_first_party') !== true) return undefined;
       // First-party clients are trusted by IT: no consent page, the request's scopes are granted.
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId });
       grant.addOIDCScope(ctx.oidc.requestParamScopes ? [...ctx.oidc.requestParamScopes].join(' ') : 'openid');

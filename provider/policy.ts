@@ -56,9 +56,16 @@ export function acrForRequest(sessionAcr: string | undefined, requested: string[
   return requested.find((v) => (ladder.strengthOf(v) ?? 99) <= have) ?? sessionAcr;
 }
 
+type ClientLike = { metadata(): Record<string, unknown> };
+
+/** Sekisho's own client metadata (sekisho_mfa_policy, sekisho_first_party, sekisho_admin). */
+export function clientExtension(client: unknown, key: 'sekisho_mfa_policy' | 'sekisho_first_party' | 'sekisho_admin'): unknown {
+  return client ? (client as ClientLike).metadata()[key] : undefined;
+}
+
 export function clientPolicyOf(ctx: KoaContextWithOIDC): string | undefined {
-  const client = ctx.oidc.client as unknown as { sekishoMfaPolicy?: string } | undefined;
-  return client?.sekishoMfaPolicy;
+  const policy = clientExtension(ctx.oidc.client, 'sekisho_mfa_policy');
+  return typeof policy === 'string' ? policy : undefined;
 }
 
 /**

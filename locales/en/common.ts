@@ -1,1 +1,33 @@
-export default { common: { productName: 'Sekisho' } };
+export default {
+  common: {
+    productName: 'Sekisho',
+    language: 'Language',
+    cancel: 'Cancel and go back to the application',
+    back: 'Back',
+    continue: 'Continue',
+  },
+  errors: {
+    title: 'Something went wrong',
+    code: 'Error code',
+    badRequest: 'The request could not be understood. Go back and try again.',
+    fieldTooLong: 'An entry is too long. Shorten it and try again.',
+    fieldEmpty: 'Fill in every field and try again.',
+    badCharacters: 'An entry contains characters that cannot be used.',
+    tooLarge: 'What was sent is too large.',
+    unsupportedType: 'This kind of request is not supported.',
+    forbidden: 'This action is not allowed.',
+    csrf: 'This page has expired. Go back, reload the page and try again.',
+    notFound: 'This page does not exist.',
+    sessionExpired: 'Your sign-in has expired or was opened in another window. Go back to the application and start again.',
+    unexpected: 'Something went wrong on our side. Please try again in a moment.',
+    oidc: {
+      generic: 'The application sent a request that cannot be completed. Contact the application’s administrator if this continues.',
+      invalid_request: 'The application sent an invalid request.',
+      invalid_client: 'The application is not registered with Sekisho.',
+      invalid_redirect_uri: 'The application asked to return to an address that is not registered.',
+      login_required: 'You need to sign in.',
+      access_denied: 'Access was denied.',
+      unmet_authentication_requirements: 'The application asks for a kind of sign-in that you cannot complete here.',
+    },
+  },
+};

@@ -1,1 +1,33 @@
-export default { common: { productName: 'Sekisho（関所）' } };
+export default {
+  common: {
+    productName: 'Sekisho',
+    language: '言語',
+    cancel: 'キャンセルしてアプリケーションに戻る',
+    back: '戻る',
+    continue: '続ける',
+  },
+  errors: {
+    title: '問題が発生しました',
+    code: 'エラーコード',
+    badRequest: 'リクエストを処理できませんでした。前の画面に戻ってもう一度お試しください。',
+    fieldTooLong: '入力が長すぎます。短くしてもう一度お試しください。',
+    fieldEmpty: 'すべての項目を入力してください。',
+    badCharacters: '使用できない文字が含まれています。',
+    tooLarge: '送信された内容が大きすぎます。',
+    unsupportedType: 'この形式のリクエストには対応していません。',
+    forbidden: 'この操作は許可されていません。',
+    csrf: 'このページの有効期限が切れました。前の画面に戻り、再読み込みしてからもう一度お試しください。',
+    notFound: 'このページは存在しません。',
+    sessionExpired: 'サインインの有効期限が切れたか、別のウィンドウで開かれました。アプリケーションに戻って最初からやり直してください。',
+    unexpected: 'システム側で問題が発生しました。しばらくしてからもう一度お試しください。',
+    oidc: {
+      generic: 'アプリケーションから完了できない要求が送られました。繰り返し起きる場合はアプリケーションの管理者にお問い合わせください。',
+      invalid_request: 'アプリケーションからの要求が正しくありません。',
+      invalid_client: 'このアプリケーションは Sekisho に登録されていません。',
+      invalid_redirect_uri: 'アプリケーションが登録されていない戻り先を指定しました。',
+      login_required: 'サインインが必要です。',
+      access_denied: 'アクセスが拒否されました。',
+      unmet_authentication_requirements: 'アプリケーションが求めるサインイン方法を、ここでは完了できません。',
+    },
+  },
+};

@@ -1,0 +1,112 @@
+// Wires the server: oidc-provider with Sekisho's journey, pages and APIs registered in front of it.
+import type { Server } from 'node:http';
+import type { Context, Next } from 'koa';
+import type { Provider } from 'oidc-provider';
+import { JourneyRepository } from '../adapters/postgres/journeys.ts';
+import { sweepExpired } from '../adapters/postgres/oidc-adapter.ts';
+import { loadOrCreateSecret } from '../adapters/postgres/server-secrets.ts';
+import { providerPages } from '../interactions/pages.ts';
+import { createRegulator } from '../interactions/regulation.ts';
+import { createInteractionRouter, type JourneyExtensions } from '../interactions/router.ts';
+import type { InteractionDeps, JourneyState } from '../interactions/journey.ts';
+import { createAcrLadder, type AcrLadder } from '../provider/acr.ts';
+import { createProvider } from '../provider/index.ts';
+import { ensureSigningKeys, loadJwks } from '../provider/keys.ts';
+import { createDemoRouter } from './demo.ts';
+import { Csrf } from './http/csrf.ts';
+import { errorPages } from './http/error-page.ts';
+import { languageSwitch } from './http/locale.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { staticFiles } from './http/static.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { Services } from './services.ts';
+
+export interface AppOptions {
+  /** Clock in milliseconds (tests step it to move TOTP windows and lockouts). */
+  now?: () => number;
+  logger?: Logger;
+  /** Modules that add to the journey (phones, backup codes, directory); see JourneyExtensions. */
+  extensions?: JourneyExtensions;
+}
+
+export interface SekishoApp {
+  provider: Provider;
+  deps: InteractionDeps;
+  listen(port: number, host: string): Promise<Server>;
+  close(): Promise<void>;
+}
+
+function healthz(services: Services) {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path !== '/healthz') return next();
+    await services.db.query('SELECT 1');
+    ctx.body = { status: 'ok' };
+  };
+}
+
+export async function createApp(services: Services, options: AppOptions = {}): Promise<SekishoApp> {
+  const { config } = services;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const now = options.now ?? Date.now;
+  await ensureSigningKeys(services.keys, services.box);
+  const cookieKeys = config.cookieKeys ?? [await loadOrCreateSecret(services.db, services.box, 'cookie-key')];
+  const ladder: AcrLadder = createAcrLadder(config.acrPhishingResistant);
+  const provider = createProvider({
+    config,
+    db: services.db,
+    clients: services.clients,
+    users: services.users,
+    ladder,
+    jwks: await loadJwks(services.keys, services.box),
+    cookieKeys,
+    pages: providerPages,
+  });
+
+  const deps: InteractionDeps = {
+    services,
+    provider,
+    ladder,
+    csrf: new Csrf(cookieKeys[0]!, config.issuer),
+    journeys: new JourneyRepository<JourneyState>(services.db),
+    totp: { settings: config.totp, methods: services.methods, box: services.box },
+    regulator: createRegulator(services.counters, config, now),
+    now,
+  };
+
+  // Registered before oidc-provider's own routes, which answer everything else.
+  provider.use(securityHeaders);
+  provider.use(errorPages(log));
+  provider.use(staticFiles);
+  provider.use(healthz(services));
+  provider.use(languageSwitch);
+  const interactions = createInteractionRouter(deps, options.extensions);
+  provider.use(interactions.routes());
+  provider.use(interactions.allowedMethods());
+  if (config.demo) provider.use(createDemoRouter(services).routes());
+
+  const timers = [
+    setInterval(() => void sweepExpired(services.db).catch((err) => log.warn('sweep failed', { err: String(err) })), 10 * 60_000),
+    setInterval(() => void services.audit.prune(config.auditRetentionDays).catch(() => undefined), 24 * 3600_000),
+  ];
+  timers.forEach((t) => t.unref());
+  let server: Server | undefined;
+
+  return {
+    provider,
+    deps,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server = provider.listen(port, host);
+        server.once('listening', () => resolve(server!));
+        server.once('error', reject);
+      });
+    },
+    async close() {
+      timers.forEach(clearInterval);
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// `npm start`: validate the configuration, open storage, start the server.
+import { ConfigError, loadConfig } from '../config/index.ts';
+import { createApp } from './create-app.ts';
+import { ensureDemo } from './demo.ts';
+import { openServices } from './services.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error('Sekisho cannot start; fix these settings:');
+    for (const p of err.problems) console.error(`  ${p.key}: ${p.message}`);
+    process.exit(1);
+  }
+  const services = await openServices(config);
+  const app = await createApp(services);
+  await app.listen(config.port, config.host);
+  console.log(`Sekisho listening on ${config.issuer} (${services.db.kind}${config.databaseUrl ? '' : ', ' + config.dataDir})`);
+  if (config.demo) console.log(await ensureDemo(services));
+  const stop = async () => {
+    await app.close();
+    await services.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+await main();

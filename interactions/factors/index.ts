@@ -1,0 +1,15 @@
+// Every second-factor kind the journey knows, by method kind.
+import type { MethodKind } from '../../adapters/postgres/methods.ts';
+import { totpHandler } from './totp.ts';
+import type { FactorHandler } from './types.ts';
+
+const handlers = new Map<MethodKind, FactorHandler>([[totpHandler.kind, totpHandler]]);
+
+export function handlerFor(kind: MethodKind): FactorHandler | undefined {
+  return handlers.get(kind);
+}
+
+/** Strongest first, as the picker lists them. */
+export function byStrength<T extends { kind: MethodKind }>(methods: T[]): T[] {
+  return [...methods].sort((a, b) => (handlers.get(b.kind)?.rank ?? 0) - (handlers.get(a.kind)?.rank ?? 0));
+}

@@ -1,0 +1,136 @@
+// The sign-in journey's routes. Each route builds a Turn (the interaction, language, requirement)
+// and hands it to one step; steps decide where the journey goes next.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { User } from '../adapters/postgres/users.ts';
+import { readForm } from '../app/http/body.ts';
+import { HttpError } from '../app/http/errors.ts';
+import { languageOf } from '../app/http/locale.ts';
+import { translator } from '../app/i18n.ts';
+import type { Factor } from '../provider/acr.ts';
+import { clientExtension, requirementFor } from '../provider/policy.ts';
+import { finishWithError, loadJourney, saveJourney, type InteractionDeps, type Journey, type Turn } from './journey.ts';
+import { showConsent, submitConsent } from './steps/consent.ts';
+import { afterEnrol, showEnrolChoice, showTotpEnrolment, submitTotpEnrolment, type EnrolChoice } from './steps/enrol.ts';
+import { localFirstFactor, showLogin, submitLogin, type FirstFactor } from './steps/login.ts';
+import { continueJourney } from './steps/next.ts';
+import { showPicker, showSecondFactor, verifySecondFactor } from './steps/second-factor.ts';
+
+/** Strongest level any factor here can reach; asking for more ends the flow with an error. */
+const ATTAINABLE_STRENGTH = 2;
+
+const AMR_FACTORS: Record<string, Factor> = { pwd: 'password', otp: 'totp', sms: 'sms', tel: 'voice' };
+
+/** Extension points the phone, backup-code and directory modules plug into. */
+export interface JourneyExtensions {
+  firstFactor?: (turn: Turn) => FirstFactor;
+  enrolChoices?: EnrolChoice[];
+  /** Shows the "add a second method" offer after enrolment; false when there is nothing to offer. */
+  offerAfterEnrol?: (turn: Turn, journey: Journey, user: User) => Promise<boolean>;
+  /** Adds routes of its own under /interaction/:uid/… */
+  routes?: (router: Router, helpers: JourneyRouteHelpers) => void;
+}
+
+export interface JourneyRouteHelpers {
+  turn(ctx: Context): Promise<Turn>;
+  withJourney(fn: (turn: Turn, journey: Journey, user: User) => Promise<void>): (ctx: Context) => Promise<void>;
+}
+
+export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExtensions = {}): Router {
+  const router = new Router();
+
+  async function turn(ctx: Context): Promise<Turn> {
+    const details = await deps.provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== ctx.params.uid) throw new HttpError(400, 'errors.sessionExpired');
+    const params = details.params as Record<string, unknown>;
+    const client = await deps.provider.Client.find(String(params.client_id));
+    const lang = languageOf(ctx, typeof params.ui_locales === 'string' ? params.ui_locales : undefined);
+    const policy = clientExtension(client, 'sekisho_mfa_policy');
+    return {
+      ctx,
+      deps,
+      details,
+      uid: details.uid,
+      lang,
+      t: translator(lang),
+      requirement: requirementFor(params, typeof policy === 'string' ? policy : undefined, deps.ladder),
+      clientName: client?.clientName ?? String(params.client_id),
+    };
+  }
+
+  function withJourney(fn: (turn: Turn, journey: Journey, user: User) => Promise<void>) {
+    return async (ctx: Context) => {
+      const t = await turn(ctx);
+      const journey = await loadJourney(t);
+      const user = journey && (await deps.services.users.findById(journey.userId));
+      if (!journey || !user || user.disabledAt) return ctx.redirect(`/interaction/${t.uid}`);
+      await fn(t, journey, user);
+    };
+  }
+
+  const firstFactor = ext.firstFactor ?? localFirstFactor;
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const t = await turn(ctx);
+    if (t.requirement.strength > ATTAINABLE_STRENGTH) {
+      return finishWithError(t, 'unmet_authentication_requirements', 'no sign-in method here reaches the requested authentication context');
+    }
+    const prompt = t.details.prompt.name;
+    if (prompt === 'login') return showLogin(t);
+    if (prompt === 'consent') return showConsent(t);
+    // Step-up: the session has signed in already; only the missing factor is asked.
+    const session = t.details.session!;
+    const journey: Journey = {
+      userId: session.accountId,
+      factors: (session.amr ?? []).map((a) => AMR_FACTORS[a]).filter((f): f is Factor => Boolean(f)),
+      stepUp: true,
+    };
+    const user = await deps.services.users.findById(journey.userId);
+    if (!user || user.disabledAt) return finishWithError(t, 'login_required', 'the account can no longer sign in');
+    await saveJourney(t, journey);
+    await continueJourney(t, journey, user);
+  });
+
+  router.post('/interaction/:uid/login', async (ctx) => {
+    const t = await turn(ctx);
+    const fields = await readForm(ctx);
+    deps.csrf.verify(ctx, t.uid, fields.csrf);
+    await submitLogin(t, fields, firstFactor(t));
+  });
+
+  router.get('/interaction/:uid/second-factor', withJourney((t, journey) => showSecondFactor(t, journey)));
+  router.get('/interaction/:uid/methods', withJourney((t, journey) => showPicker(t, journey)));
+  router.post(
+    '/interaction/:uid/verify/:methodId',
+    withJourney(async (t, journey, user) => verifySecondFactor(t, journey, user, t.ctx.params.methodId!, await readForm(t.ctx))),
+  );
+
+  router.get('/interaction/:uid/enrol', withJourney((t) => showEnrolChoice(t, ext.enrolChoices ?? [])));
+  router.get('/interaction/:uid/enrol/app', withJourney((t, journey, user) => showTotpEnrolment(t, journey, user)));
+  router.post(
+    '/interaction/:uid/enrol/app',
+    withJourney(async (t, journey, user) => {
+      const fields = await readForm(t.ctx);
+      deps.csrf.verify(t.ctx, t.uid, fields.csrf);
+      await submitTotpEnrolment(t, journey, user, fields);
+    }),
+  );
+  router.get(
+    '/interaction/:uid/after-enrol',
+    withJourney((t, journey, user) => afterEnrol(t, journey, user, ext.offerAfterEnrol && (() => ext.offerAfterEnrol!(t, journey, user)))),
+  );
+  router.post(
+    '/interaction/:uid/continue',
+    withJourney(async (t, journey, user) => {
+      const fields = await readForm(t.ctx);
+      deps.csrf.verify(t.ctx, t.uid, fields.csrf);
+      await continueJourney(t, journey, user);
+    }),
+  );
+
+  router.post('/interaction/:uid/consent', async (ctx) => submitConsent(await turn(ctx), await readForm(ctx)));
+  router.get('/interaction/:uid/abort', async (ctx) => finishWithError(await turn(ctx), 'access_denied', 'the user cancelled the sign-in'));
+
+  ext.routes?.(router, { turn, withJourney });
+  return router;
+}

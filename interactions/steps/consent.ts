@@ -1,0 +1,34 @@
+// Consent for third-party clients: what the client asks for, allow or deny.
+import { finishWithError, interactionPath, redirectToResult, render, type Turn } from '../journey.ts';
+
+interface ConsentDetails {
+  missingOIDCScope?: string[];
+  missingOIDCClaims?: string[];
+}
+
+export async function showConsent(turn: Turn): Promise<void> {
+  const details = turn.details.prompt.details as ConsentDetails;
+  const scopes = (details.missingOIDCScope ?? []).filter((s) => s !== 'openid' && s !== 'offline_access');
+  await render(turn, 'consent', {
+    title: turn.t('consent.title', { client: turn.clientName }),
+    scopes: scopes.map((s) => turn.t(`consent.scope.${s}`, { defaultValue: s })),
+    offline: (details.missingOIDCScope ?? []).includes('offline_access'),
+    action: interactionPath(turn, 'consent'),
+  });
+}
+
+export async function submitConsent(turn: Turn, fields: Record<string, string>): Promise<void> {
+  turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
+  if (fields.decision !== 'allow') return finishWithError(turn, 'access_denied', 'the user did not allow access');
+  const { provider } = turn.deps;
+  const { details } = turn;
+  const accountId = details.session!.accountId;
+  const clientId = String(details.params.client_id);
+  const grant = (details.grantId && (await provider.Grant.find(details.grantId))) || new provider.Grant({ accountId, clientId });
+  const missing = details.prompt.details as ConsentDetails;
+  if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
+  const grantId = await grant.save();
+  await turn.deps.services.audit.record({ type: 'consent.granted', userId: accountId, clientId, details: { scopes: missing.missingOIDCScope ?? [] } });
+  await redirectToResult(turn, { consent: { grantId } });
+}

@@ -1,0 +1,57 @@
+// Identify + password. The message on failure never tells whether the user exists.
+import type { User } from '../../adapters/postgres/users.ts';
+import { field } from '../../app/http/form.ts';
+import { verifyAgainstDummy, verifyPassword } from '../../methods/password/argon2.ts';
+import { auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
+import { continueJourney } from './next.ts';
+
+export async function showLogin(turn: Turn, error?: string, username?: string): Promise<void> {
+  const hint = typeof turn.details.params.login_hint === 'string' ? turn.details.params.login_hint : '';
+  await render(turn, 'login', {
+    title: turn.t('login.title'),
+    action: interactionPath(turn, 'login'),
+    abort: interactionPath(turn, 'abort'),
+    username: (username ?? hint).slice(0, 256),
+    error,
+  }, error ? 401 : 200);
+}
+
+/** The first factor: a local argon2id hash, or the directory when the account comes from it. */
+export type FirstFactor = (username: string, password: string) => Promise<User | undefined>;
+
+export function localFirstFactor(turn: Turn): FirstFactor {
+  return async (username, password) => {
+    const user = await turn.deps.services.users.findByUsername(username);
+    if (!user?.passwordHash) return verifyAgainstDummy(password).then(() => undefined);
+    const ok = await verifyPassword(user.passwordHash, password);
+    return ok ? user : undefined;
+  };
+}
+
+export async function submitLogin(turn: Turn, fields: Record<string, string>, firstFactor: FirstFactor): Promise<void> {
+  const username = field(fields, 'username', { max: 256, required: true }).trim();
+  const password = field(fields, 'password', { max: 1024, required: true });
+  const known = await turn.deps.services.users.findByUsername(username);
+  // Unknown names have a budget too, keyed by the name, so probing them looks the same as a real account.
+  const subject = known?.id ?? `name:${username.toLowerCase()}`;
+  let user: User | undefined;
+  const outcome = await turn.deps.regulator.attempt('password', subject, async () => {
+    user = await firstFactor(username, password);
+    return Boolean(user && !user.disabledAt);
+  });
+  if (outcome !== 'ok' || !user) {
+    await turn.deps.services.audit.record({
+      type: 'signin.failure',
+      outcome: 'failure',
+      userId: known?.id,
+      username,
+      factor: 'password',
+      details: { reason: outcome === 'locked' ? 'locked' : known?.disabledAt ? 'disabled' : 'bad_credentials' },
+      ...auditContext(turn),
+    });
+    return showLogin(turn, turn.t('login.failed'), username);
+  }
+  const journey: Journey = { userId: user.id, factors: ['password'] };
+  await saveJourney(turn, journey);
+  await continueJourney(turn, journey, user);
+}
