@@ -1,7 +1,8 @@
 // English messages, one file per area; each area file owns one top-level key.
 import cli from './cli.ts';
 import common from './common.ts';
+import journey from './journey.ts';
 
-const en = { ...common, ...cli };
+const en = { ...common, ...journey, ...cli };
 export default en;
 export type Messages = typeof en;

@@ -2,6 +2,7 @@
 import type { Messages } from '../en/index.ts';
 import cli from './cli.ts';
 import common from './common.ts';
+import journey from './journey.ts';
 
-const ja = { ...common, ...cli } satisfies Messages;
+const ja = { ...common, ...journey, ...cli } satisfies Messages;
 export default ja;
