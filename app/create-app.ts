@@ -70,6 +70,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     journeys: new JourneyRepository<JourneyState>(services.db),
     totp: { settings: config.totp, methods: services.methods, box: services.box },
     regulator: createRegulator(services.counters, config, now),
+    // ldapts is only loaded where a directory is configured.
+    directory: config.ldap ? (await import('../adapters/ldap/directory.ts')).createLdapDirectory(config.ldap) : undefined,
     now,
   };
 

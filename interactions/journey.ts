@@ -3,6 +3,7 @@
 import type { Context } from 'koa';
 import type { TFunction } from 'i18next';
 import type { Provider } from 'oidc-provider';
+import type { Directory } from '../adapters/ldap/directory.ts';
 import type { JourneyRepository } from '../adapters/postgres/journeys.ts';
 import type { User } from '../adapters/postgres/users.ts';
 import type { Services } from '../app/services.ts';
@@ -38,6 +39,8 @@ export interface InteractionDeps {
   journeys: JourneyRepository<JourneyState>;
   totp: TotpDeps;
   regulator: Regulator;
+  /** The university directory, when sign-in by LDAP bind is configured. */
+  directory?: Directory;
   /** Clock in milliseconds; tests step it. */
   now: () => number;
 }

@@ -12,7 +12,7 @@ import { clientExtension, requirementFor } from '../provider/policy.ts';
 import { finishWithError, loadJourney, saveJourney, type InteractionDeps, type Journey, type Turn } from './journey.ts';
 import { showConsent, submitConsent } from './steps/consent.ts';
 import { afterEnrol, showEnrolChoice, showTotpEnrolment, submitTotpEnrolment, type EnrolChoice } from './steps/enrol.ts';
-import { localFirstFactor, showLogin, submitLogin, type FirstFactor } from './steps/login.ts';
+import { showLogin, submitLogin } from './steps/login.ts';
 import { continueJourney } from './steps/next.ts';
 import { showPicker, showSecondFactor, verifySecondFactor } from './steps/second-factor.ts';
 
@@ -21,9 +21,8 @@ const ATTAINABLE_STRENGTH = 2;
 
 const AMR_FACTORS: Record<string, Factor> = { pwd: 'password', otp: 'totp', sms: 'sms', tel: 'voice' };
 
-/** Extension points the phone, backup-code and directory modules plug into. */
+/** Extension points the phone and backup-code modules plug into. */
 export interface JourneyExtensions {
-  firstFactor?: (turn: Turn) => FirstFactor;
   enrolChoices?: EnrolChoice[];
   /** Shows the "add a second method" offer after enrolment; false when there is nothing to offer. */
   offerAfterEnrol?: (turn: Turn, journey: Journey, user: User) => Promise<boolean>;
@@ -68,8 +67,6 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     };
   }
 
-  const firstFactor = ext.firstFactor ?? localFirstFactor;
-
   router.get('/interaction/:uid', async (ctx) => {
     const t = await turn(ctx);
     if (t.requirement.strength > ATTAINABLE_STRENGTH) {
@@ -95,7 +92,7 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     const t = await turn(ctx);
     const fields = await readForm(ctx);
     deps.csrf.verify(ctx, t.uid, fields.csrf);
-    await submitLogin(t, fields, firstFactor(t));
+    await submitLogin(t, fields);
   });
 
   router.get('/interaction/:uid/second-factor', withJourney((t, journey) => showSecondFactor(t, journey)));

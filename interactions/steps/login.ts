@@ -1,7 +1,9 @@
 // Identify + password. The message on failure never tells whether the user exists.
 import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
-import { verifyAgainstDummy, verifyPassword } from '../../methods/password/argon2.ts';
+import { DirectoryUnavailableError } from '../../adapters/ldap/directory.ts';
+import { HttpError } from '../../app/http/errors.ts';
+import { verifyFirstFactor } from '../../methods/password/index.ts';
 import { auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
 import { continueJourney } from './next.ts';
 
@@ -16,29 +18,24 @@ export async function showLogin(turn: Turn, error?: string, username?: string): 
   }, error ? 401 : 200);
 }
 
-/** The first factor: a local argon2id hash, or the directory when the account comes from it. */
-export type FirstFactor = (username: string, password: string) => Promise<User | undefined>;
-
-export function localFirstFactor(turn: Turn): FirstFactor {
-  return async (username, password) => {
-    const user = await turn.deps.services.users.findByUsername(username);
-    if (!user?.passwordHash) return verifyAgainstDummy(password).then(() => undefined);
-    const ok = await verifyPassword(user.passwordHash, password);
-    return ok ? user : undefined;
-  };
-}
-
-export async function submitLogin(turn: Turn, fields: Record<string, string>, firstFactor: FirstFactor): Promise<void> {
+export async function submitLogin(turn: Turn, fields: Record<string, string>): Promise<void> {
   const username = field(fields, 'username', { max: 256, required: true }).trim();
   const password = field(fields, 'password', { max: 1024, required: true });
   const known = await turn.deps.services.users.findByUsername(username);
   // Unknown names have a budget too, keyed by the name, so probing them looks the same as a real account.
   const subject = known?.id ?? `name:${username.toLowerCase()}`;
   let user: User | undefined;
-  const outcome = await turn.deps.regulator.attempt('password', subject, async () => {
-    user = await firstFactor(username, password);
-    return Boolean(user && !user.disabledAt);
-  });
+  const { users } = turn.deps.services;
+  const outcome = await turn.deps.regulator
+    .attempt('password', subject, async () => {
+      user = await verifyFirstFactor({ users, directory: turn.deps.directory }, username, password);
+      return Boolean(user && !user.disabledAt);
+    })
+    .catch((err: unknown) => {
+      // The directory is down or hung: say so, rather than blaming the password.
+      if (err instanceof DirectoryUnavailableError) throw new HttpError(503, 'login.directoryUnavailable', err.message);
+      throw err;
+    });
   if (outcome !== 'ok' || !user) {
     await turn.deps.services.audit.record({
       type: 'signin.failure',

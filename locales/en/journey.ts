@@ -7,6 +7,7 @@ export default {
     password: 'Password',
     submit: 'Sign in',
     failed: 'Sign-in failed. Check your user name and password. If this keeps happening, wait a few minutes before trying again.',
+    directoryUnavailable: 'The university directory is not answering, so your password cannot be checked right now. Please try again in a few minutes.',
   },
   mfa: {
     codeLabel: 'Verification code',
