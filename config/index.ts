@@ -20,7 +20,10 @@ export class ConfigError extends Error {
 }
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => {
+  const why = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number(why).int(why).min(min, why).max(max, why);
+};
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const base64Key = z
   .string()
@@ -43,12 +46,16 @@ const schema = z.object({
   SEKISHO_DEMO: bool.optional(),
   SEKISHO_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SEKISHO_TOTP_ALGORITHM: z.enum(['SHA1', 'SHA256', 'SHA512']).default('SHA1'),
-  SEKISHO_TOTP_DIGITS: z.coerce.number().pipe(z.union([z.literal(6), z.literal(8)])).default(6),
-  SEKISHO_TOTP_PERIOD: z.coerce.number().pipe(z.union([z.literal(30), z.literal(60)])).default(30),
+  SEKISHO_TOTP_DIGITS: z.coerce.number('must be 6 or 8').pipe(z.union([z.literal(6), z.literal(8)], 'must be 6 or 8')).default(6),
+  SEKISHO_TOTP_PERIOD: z.coerce.number('must be 30 or 60 (seconds)').pipe(z.union([z.literal(30), z.literal(60)], 'must be 30 or 60 (seconds)')).default(30),
   SEKISHO_TOTP_ISSUER: z.string().min(1).max(64).default('Sekisho'),
   SEKISHO_LOCKOUT_THRESHOLD: int(1, 1000).default(5),
   SEKISHO_LOCKOUT_SECONDS: int(1, 86400).default(60),
-  SEKISHO_PHONE_METHODS: list.pipe(z.array(z.enum(['sms', 'voice']))).default(['sms', 'voice']),
+  // 'none' switches phones off, so a site without Twilio can run in production.
+  SEKISHO_PHONE_METHODS: list
+    .transform((v) => (v.length === 1 && v[0] === 'none' ? [] : v))
+    .pipe(z.array(z.enum(['sms', 'voice'], 'a comma-separated list of sms and voice, or none')))
+    .default(['sms', 'voice']),
   SEKISHO_PHONE_SENDER: z.enum(['console', 'twilio']).optional(),
   SEKISHO_PHONE_COUNTRIES: list.pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'ISO country codes like JP'))).default(['JP']),
   SEKISHO_PHONE_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/).default('JP'),
