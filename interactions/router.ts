@@ -10,6 +10,7 @@ import { translator } from '../app/i18n.ts';
 import type { Factor } from '../provider/acr.ts';
 import { clientExtension, requirementFor } from '../provider/policy.ts';
 import { finishWithError, loadJourney, saveJourney, type InteractionDeps, type Journey, type Turn } from './journey.ts';
+import { showAccessPass, submitAccessPass } from './steps/access-pass.ts';
 import { showConsent, submitConsent } from './steps/consent.ts';
 import { afterEnrol, showEnrolChoice, showTotpEnrolment, submitTotpEnrolment, type EnrolChoice } from './steps/enrol.ts';
 import { showLogin, submitLogin } from './steps/login.ts';
@@ -100,6 +101,12 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
   router.post(
     '/interaction/:uid/verify/:methodId',
     withJourney(async (t, journey, user) => verifySecondFactor(t, journey, user, t.ctx.params.methodId!, await readForm(t.ctx))),
+  );
+
+  router.get('/interaction/:uid/access-pass', withJourney((t) => showAccessPass(t)));
+  router.post(
+    '/interaction/:uid/access-pass',
+    withJourney(async (t, journey, user) => submitAccessPass(t, journey, user, await readForm(t.ctx))),
   );
 
   router.get('/interaction/:uid/enrol', withJourney((t) => showEnrolChoice(t, ext.enrolChoices ?? [])));

@@ -20,6 +20,13 @@ export default {
       intro: 'Open the authenticator app on your phone and enter the {{digits}}-digit code shown for Sekisho.',
       clockSkew: 'That code is for a different time. The clock on your phone seems to be off: set it to update automatically, then try a new code.',
     },
+    pass: {
+      title: 'Temporary access pass',
+      heading: 'Enter your temporary access pass',
+      intro: 'IT gave you a temporary access pass. Enter it to register a new sign-in method.',
+      label: 'Temporary access pass',
+      invalid: 'That pass did not work. Check it, or ask IT for a new one.',
+    },
     picker: {
       title: 'Sign in another way',
       heading: 'Sign in another way',
