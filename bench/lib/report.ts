@@ -1,0 +1,83 @@
+// The bench's figures as a table for people and as JSON for the record.
+import type { Argon2Rate } from '../argon2.ts';
+import type { LoadResult } from '../signin.ts';
+import type { Memory } from './proc.ts';
+import { round } from './stats.ts';
+
+export interface CpuPerSignIn {
+  /** CPU milliseconds per sign-in spent by each party during the measured window. */
+  serverMs: number;
+  postgresMs: number | null;
+  benchMs: number;
+}
+
+export interface Level {
+  load: LoadResult;
+  argon2: Argon2Rate;
+  ratio: number;
+  cpu: CpuPerSignIn;
+}
+
+export interface Totals {
+  load: LoadResult;
+  argon2: Argon2Rate;
+  ratio: number;
+  cpu: CpuPerSignIn;
+  memoryAfter: Memory;
+}
+
+export interface Targets {
+  ratio: number;
+  rssMiB: number;
+}
+
+export interface BenchReport {
+  at: string;
+  machine: { cores: number; node: string; db: string };
+  settings: Record<string, unknown>;
+  sqlPerSignIn?: { total: number; byRequest: Record<string, number> };
+  memoryIdle: Memory;
+  levels: Level[];
+  totals?: Totals;
+  memoryPeakMiB: number;
+  verdict: { ratio: { best: number; target: number; met: boolean }; rss?: { afterMiB: number; target: number; met: boolean } };
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+
+function cpuText(cpu: CpuPerSignIn): string {
+  return `server ${round(cpu.serverMs)} ms, postgres ${cpu.postgresMs === null ? '—' : round(cpu.postgresMs)} ms, bench ${round(cpu.benchMs)} ms`;
+}
+
+export function printReport(r: BenchReport): void {
+  const out: string[] = [];
+  out.push(`Sekisho sign-in bench — ${r.machine.cores} cores, Node ${r.machine.node}, ${r.machine.db}`);
+  if (r.sqlPerSignIn) {
+    const parts = Object.entries(r.sqlPerSignIn.byRequest).map(([k, v]) => `${k} ${v}`).join(', ');
+    out.push(`SQL statements per sign-in: ${r.sqlPerSignIn.total} (${parts})`);
+  }
+  out.push('');
+  out.push(' conc  sign-ins/s   p50 ms   p95 ms   p99 ms  errors  argon2id/s  ratio   CPU per sign-in');
+  for (const l of r.levels) {
+    const x = l.load;
+    out.push(
+      `${pad(x.concurrency, 5)}  ${pad(round(x.perSecond), 10)}  ${pad(round(x.latency.p50), 7)}  ${pad(round(x.latency.p95), 7)}  ${pad(round(x.latency.p99), 7)}  ${pad(x.errors, 6)}  ${pad(round(l.argon2.perSecond), 10)}  ${pad(round(l.ratio, 2), 5)}   ${cpuText(l.cpu)}`,
+    );
+  }
+  if (r.totals) {
+    const x = r.totals.load;
+    out.push('');
+    out.push(
+      `${x.signIns} sign-ins at concurrency ${x.concurrency}: ${round(x.perSecond)}/s (ratio ${round(r.totals.ratio, 2)} to ${round(r.totals.argon2.perSecond)} argon2id/s), p50 ${round(x.latency.p50)} ms, p95 ${round(x.latency.p95)} ms, p99 ${round(x.latency.p99)} ms, ${x.errors} errors; ${cpuText(r.totals.cpu)}`,
+    );
+  }
+  out.push('');
+  const after = r.totals ? `, after ${r.totals.load.signIns} sign-ins ${round(r.totals.memoryAfter.rssMiB)} MiB` : '';
+  out.push(`Server RSS: idle ${round(r.memoryIdle.rssMiB)} MiB${after}, peak ${round(r.memoryPeakMiB)} MiB`);
+  out.push('');
+  const v = r.verdict;
+  out.push(`Throughput: best ${round(v.ratio.best, 2)} × raw argon2id (target ≥ ${v.ratio.target}) — ${v.ratio.met ? 'MET' : 'NOT MET'}`);
+  if (v.rss) out.push(`Memory: ${round(v.rss.afterMiB)} MiB after the sign-ins (target ≤ ${v.rss.target} MiB) — ${v.rss.met ? 'MET' : 'NOT MET'}`);
+  else out.push('Memory: not judged (the 10 000 sign-in run was skipped)');
+  console.log(out.join('\n'));
+}

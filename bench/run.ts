@@ -1,0 +1,151 @@
+// `npm run bench`: full sign-ins per second against the real server in a child process, next to the
+// raw argon2id rate measured in the same run, and the server's memory. A benchmark, not a test:
+// it reports figures and a verdict, and fails only when sign-ins themselves fail.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measureArgon2 } from './argon2.ts';
+import { cpuSecondsOf, cpuSecondsOfBackends, memoryOf, ownCpuSeconds, type Memory } from './lib/proc.ts';
+import { printReport, type BenchReport, type CpuPerSignIn, type Level, type Totals } from './lib/report.ts';
+import { benchDataDir, benchEnv, createBenchDatabase, freePort, startServer, type DbKind } from './lib/server.ts';
+import { seed } from './lib/seed.ts';
+import { countSql } from './lib/sql-count.ts';
+import { UserPicker } from './lib/users.ts';
+import { runLoad, signIn, signInTarget, type LoadOptions, type SignInTarget } from './signin.ts';
+
+const TARGETS = { ratio: 0.7, rssMiB: 150 };
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values: flags } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'postgres' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    concurrency: { type: 'string', default: '1,4,16' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    'argon2-seconds': { type: 'string' },
+    signins: { type: 'string' },
+    'signins-concurrency': { type: 'string' },
+    'skip-signins': { type: 'boolean', default: false },
+    users: { type: 'string', default: '3000' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(root, 'test-artifacts', 'bench.json') },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(`npm run bench -- [--quick] [--db postgres|pglite] [--concurrency 1,4,16] [--duration s] [--warmup s]
+  [--argon2-seconds s] [--signins N | --skip-signins] [--signins-concurrency C] [--users N] [--out file.json]`);
+  process.exit(0);
+}
+
+const quick = flags.quick;
+const settings = {
+  db: flags.db as DbKind,
+  concurrency: flags.concurrency.split(',').map(Number),
+  durationMs: Number(flags.duration ?? (quick ? 3 : 10)) * 1000,
+  warmupMs: Number(flags.warmup ?? (quick ? 1 : 2)) * 1000,
+  argon2Ms: Number(flags['argon2-seconds'] ?? (quick ? 2 : 3)) * 1000,
+  signIns: flags['skip-signins'] ? 0 : Number(flags.signins ?? (quick ? 0 : 10_000)),
+  signInsConcurrency: Number(flags['signins-concurrency'] ?? 4),
+  users: Number(flags.users),
+};
+if (settings.db !== 'postgres' && settings.db !== 'pglite') throw new Error('--db is postgres or pglite');
+if (settings.concurrency.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--concurrency is a list of positive integers');
+
+interface Meter {
+  start(): void;
+  stop(): void;
+  perSignIn(signIns: number): CpuPerSignIn;
+}
+
+/** CPU used by the server, its PostgreSQL backends and the bench between start and stop. */
+function cpuMeter(serverPid: number, database: string | undefined): Meter {
+  const snap = () => ({ server: cpuSecondsOf(serverPid), pg: database ? cpuSecondsOfBackends(database) : 0, bench: ownCpuSeconds() });
+  let a = snap();
+  let b = a;
+  return {
+    start: () => void (a = snap()),
+    stop: () => void (b = snap()),
+    perSignIn: (n) => ({
+      serverMs: ((b.server - a.server) * 1000) / n,
+      postgresMs: database ? ((b.pg - a.pg) * 1000) / n : null,
+      benchMs: ((b.bench - a.bench) * 1000) / n,
+    }),
+  };
+}
+
+async function measured(t: SignInTarget, picker: UserPicker, meter: Meter, o: LoadOptions) {
+  const argon2 = await measureArgon2(settings.argon2Ms);
+  const load = await runLoad(t, picker, { ...o, onWindowStart: meter.start, onWindowEnd: meter.stop });
+  if (load.errors) console.error(`  ${load.errors} failed sign-ins, e.g.:\n  ${load.firstErrors.join('\n  ')}`);
+  return { load, argon2, ratio: load.perSecond / argon2.perSecond, cpu: meter.perSignIn(Math.max(1, load.signIns)) };
+}
+
+async function main(): Promise<number> {
+  const data = benchDataDir();
+  const db = await createBenchDatabase(settings.db, flags['database-url']);
+  const env = benchEnv(await freePort(), data.dir, db);
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    console.error(`seeding ${settings.users} users on ${db.kind}${db.name ? ` (${db.name})` : ''}…`);
+    const seeded = await seed(env, settings.users);
+    const picker = new UserPicker(seeded.users, 30);
+    // Counted in-process before the measured server starts (PGlite allows one process at a time).
+    const sqlPerSignIn = await countSql(env, seeded, picker);
+    server = await startServer(env);
+    const memoryIdle: Memory = memoryOf(server.pid);
+    const maxConcurrency = Math.max(...settings.concurrency, settings.signInsConcurrency);
+    const t = await signInTarget(server.url, seeded.client, seeded.password, maxConcurrency);
+    await signIn(t, picker.pick()!); // one sign-in that must work before anything is measured
+    const meter = cpuMeter(server.pid, db.name);
+
+    const levels: Level[] = [];
+    for (const concurrency of settings.concurrency) {
+      console.error(`concurrency ${concurrency}: argon2id alone, then sign-ins for ${settings.durationMs / 1000} s…`);
+      levels.push(await measured(t, picker, meter, { concurrency, durationMs: settings.durationMs, warmupMs: settings.warmupMs }));
+    }
+    let totals: Totals | undefined;
+    if (settings.signIns > 0) {
+      console.error(`${settings.signIns} sign-ins at concurrency ${settings.signInsConcurrency}…`);
+      const m = await measured(t, picker, meter, { concurrency: settings.signInsConcurrency, total: settings.signIns });
+      totals = { ...m, memoryAfter: memoryOf(server.pid) };
+    }
+    const memoryPeakMiB = memoryOf(server.pid).peakMiB;
+    t.http.close();
+    const best = Math.max(...levels.map((l) => l.ratio));
+    const errors = levels.reduce((n, l) => n + l.load.errors, totals?.load.errors ?? 0);
+    const report: BenchReport = {
+      at: new Date().toISOString(),
+      machine: { cores: availableParallelism(), node: process.versions.node, db: db.kind },
+      settings: { ...settings, targets: TARGETS, exhaustedTotpSteps: picker.exhausted },
+      sqlPerSignIn,
+      memoryIdle,
+      levels,
+      totals,
+      memoryPeakMiB,
+      verdict: {
+        ratio: { best, target: TARGETS.ratio, met: best >= TARGETS.ratio },
+        rss: totals && { afterMiB: totals.memoryAfter.rssMiB, target: TARGETS.rssMiB, met: totals.memoryAfter.rssMiB <= TARGETS.rssMiB },
+      },
+    };
+    printReport(report);
+    if (picker.exhausted) console.error(`note: ${picker.exhausted} times every user had spent its TOTP steps (raise --users)`);
+    mkdirSync(dirname(flags.out), { recursive: true });
+    writeFileSync(flags.out, JSON.stringify(report, null, 2) + '\n');
+    console.error(`written to ${flags.out}`);
+    return errors ? 1 : 0;
+  } catch (err) {
+    if (server) console.error(`server output:\n${server.output()}`);
+    throw err;
+  } finally {
+    await server?.stop();
+    await db.drop();
+    data.remove();
+  }
+}
+
+process.exitCode = await main();
