@@ -8,6 +8,7 @@ import { loadOrCreateSecret } from '../adapters/postgres/server-secrets.ts';
 import { providerPages } from '../interactions/pages.ts';
 import { createRegulator } from '../interactions/regulation.ts';
 import { createInteractionRouter, type JourneyExtensions } from '../interactions/router.ts';
+import { backupCodesExtension } from '../interactions/steps/offer.ts';
 import type { InteractionDeps, JourneyState } from '../interactions/journey.ts';
 import { createAcrLadder, type AcrLadder } from '../provider/acr.ts';
 import { createProvider } from '../provider/index.ts';
@@ -41,6 +42,19 @@ function healthz(services: Services) {
     if (ctx.path !== '/healthz') return next();
     await services.db.query('SELECT 1');
     ctx.body = { status: 'ok' };
+  };
+}
+
+/** Several modules' journey extensions as one: choices and routes add up; the first offer that shows a page wins. */
+function combineExtensions(parts: Partial<JourneyExtensions>[]): JourneyExtensions {
+  const offers = parts.flatMap((p) => (p.offerAfterEnrol ? [p.offerAfterEnrol] : []));
+  return {
+    enrolChoices: parts.flatMap((p) => p.enrolChoices ?? []),
+    offerAfterEnrol: async (turn, journey, user) => {
+      for (const offer of offers) if (await offer(turn, journey, user)) return true;
+      return false;
+    },
+    routes: (router, helpers) => parts.forEach((p) => p.routes?.(router, helpers)),
   };
 }
 
@@ -81,7 +95,13 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   provider.use(staticFiles);
   provider.use(healthz(services));
   provider.use(languageSwitch);
-  const interactions = createInteractionRouter(deps, options.extensions);
+  const interactions = createInteractionRouter(
+    deps,
+    combineExtensions([
+      options.extensions ?? {},
+      backupCodesExtension({ format: config.backupCodeFormat, phoneMethods: config.phone.methods }),
+    ]),
+  );
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods());
   if (config.demo) provider.use(createDemoRouter(services).routes());

@@ -1,9 +1,13 @@
 // Every second-factor kind the journey knows, by method kind.
 import type { MethodKind } from '../../adapters/postgres/methods.ts';
+import { backupCodesHandler } from './backup-codes.ts';
 import { totpHandler } from './totp.ts';
 import type { FactorHandler } from './types.ts';
 
-const handlers = new Map<MethodKind, FactorHandler>([[totpHandler.kind, totpHandler]]);
+const handlers = new Map<MethodKind, FactorHandler>([
+  [totpHandler.kind, totpHandler],
+  [backupCodesHandler.kind, backupCodesHandler],
+]);
 
 export function handlerFor(kind: MethodKind): FactorHandler | undefined {
   return handlers.get(kind);

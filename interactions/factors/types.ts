@@ -1,6 +1,7 @@
 // What the journey needs from each kind of second factor. Handlers live beside this file, one per
 // kind; they call method modules and render through the journey, never query.
 import type { Method, MethodKind } from '../../adapters/postgres/methods.ts';
+import type { User } from '../../adapters/postgres/users.ts';
 import type { Factor } from '../../provider/acr.ts';
 import type { Journey, Turn } from '../journey.ts';
 
@@ -17,4 +18,9 @@ export interface FactorHandler {
   show(turn: Turn, journey: Journey, method: Method, error?: string): Promise<void>;
   /** Checks a submitted form. Charged against the failure budget by the caller. */
   verify(turn: Turn, journey: Journey, method: Method, fields: Record<string, string>): Promise<VerifyResult>;
+  /**
+   * After a successful verify (the factor is already saved in the journey): may render a page of its own
+   * (e.g. "few backup codes left") whose Continue button posts to /continue; true when it did.
+   */
+  afterVerify?(turn: Turn, journey: Journey, user: User): Promise<boolean>;
 }

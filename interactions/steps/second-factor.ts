@@ -62,5 +62,6 @@ export async function verifySecondFactor(turn: Turn, journey: Journey, user: Use
   await turn.deps.services.methods.markUsed(method.id);
   journey.factors = [...journey.factors, handler.factor];
   await saveJourney(turn, journey);
+  if (await handler.afterVerify?.(turn, journey, user)) return;
   await continueJourney(turn, journey, user);
 }

@@ -1,8 +1,9 @@
 // English messages, one file per area; each area file owns one top-level key.
+import backup from './backup.ts';
 import cli from './cli.ts';
 import common from './common.ts';
 import journey from './journey.ts';
 
-const en = { ...common, ...journey, ...cli };
+const en = { ...common, ...journey, ...cli, ...backup };
 export default en;
 export type Messages = typeof en;

@@ -1,8 +1,9 @@
 // 日本語のメッセージ。英語と同じキーを持つことを型で確かめる。
 import type { Messages } from '../en/index.ts';
+import backup from './backup.ts';
 import cli from './cli.ts';
 import common from './common.ts';
 import journey from './journey.ts';
 
-const ja = { ...common, ...journey, ...cli } satisfies Messages;
+const ja = { ...common, ...journey, ...cli, ...backup } satisfies Messages;
 export default ja;

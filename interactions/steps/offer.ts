@@ -1,0 +1,158 @@
+// After the first method is enrolled: the offer of a second one (backup codes, a phone), so that nobody
+// ends up with a single method by default. Backup codes generated here are shown once; until the user
+// continues they stay sealed in the journey, so the page, the download and the print view can show them.
+import type Router from '@koa/router';
+import type { User } from '../../adapters/postgres/users.ts';
+import { readForm } from '../../app/http/body.ts';
+import { notFound } from '../../app/http/errors.ts';
+import { generateBackupCodes, type BackupCodeFormat } from '../../methods/backup-codes/index.ts';
+import { accountLabel, auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
+import type { JourneyExtensions, JourneyRouteHelpers } from '../router.ts';
+
+export interface BackupCodesExtensionDeps {
+  /** Format of newly generated codes (config.backupCodeFormat); either is accepted at sign-in. */
+  format: BackupCodeFormat;
+  /** Enabled phone methods (config.phone.methods): the offer links to phone enrolment when any. */
+  phoneMethods: readonly string[];
+}
+
+interface ShownCodes {
+  codes: string[];
+  createdAt: string;
+}
+
+const PHONE_KINDS = new Set(['sms', 'voice']);
+const sealContext = (turn: Turn) => `backup-codes:${turn.uid}`;
+
+/** Only a journey that has just proven a newly enrolled method may add more. */
+function mayAdd(journey: Journey): boolean {
+  return Boolean(journey.enrolled?.length) && !journey.viaAccessPass;
+}
+
+/** What is still worth offering: backup codes unless the user has them, a phone unless they have one. */
+async function whatIsLeft(deps: BackupCodesExtensionDeps, turn: Turn, journey: Journey, user: User) {
+  const have = new Set<string>(journey.enrolled ?? []);
+  for (const m of await turn.deps.services.methods.listForUser(user.id, { activeOnly: true })) have.add(m.kind);
+  return {
+    codes: !have.has('backup_codes'),
+    phone: deps.phoneMethods.length > 0 && ![...have].some((k) => PHONE_KINDS.has(k)),
+  };
+}
+
+export async function showOffer(deps: BackupCodesExtensionDeps, turn: Turn, journey: Journey, user: User): Promise<boolean> {
+  if (!mayAdd(journey)) return false;
+  const left = await whatIsLeft(deps, turn, journey, user);
+  if (!left.codes && !left.phone) return false;
+  await render(turn, 'offer', {
+    title: turn.t('backup.offer.title'),
+    codesAction: left.codes ? interactionPath(turn, 'backup-codes') : undefined,
+    phoneHref: left.phone ? interactionPath(turn, 'enrol/phone') : undefined,
+    skipAction: interactionPath(turn, 'continue'),
+  });
+  return true;
+}
+
+function shownCodes(turn: Turn, journey: Journey): ShownCodes | undefined {
+  const sealed = journey.data?.backupCodes;
+  return typeof sealed === 'string' ? (JSON.parse(turn.deps.services.box.open(sealed, sealContext(turn))) as ShownCodes) : undefined;
+}
+
+function toAfterEnrol(turn: Turn): void {
+  turn.ctx.status = 303;
+  turn.ctx.redirect(interactionPath(turn, 'after-enrol'));
+}
+
+/** "Save backup codes": makes the set once per journey, then shows it (POST, then a redirect to GET). */
+export async function generateInJourney(deps: BackupCodesExtensionDeps, turn: Turn, journey: Journey, user: User): Promise<void> {
+  if (!mayAdd(journey) || !(await whatIsLeft(deps, turn, journey, user)).codes) return toAfterEnrol(turn);
+  const { methodId, codes } = await generateBackupCodes(turn.deps.services.db, user.id, deps.format);
+  const shown: ShownCodes = { codes, createdAt: new Date(turn.deps.now()).toISOString() };
+  await saveJourney(turn, {
+    ...journey,
+    enrolled: [...(journey.enrolled ?? []), 'backup_codes'],
+    data: { ...journey.data, backupCodes: turn.deps.services.box.seal(JSON.stringify(shown), sealContext(turn)) },
+  });
+  await turn.deps.services.audit.record({
+    type: 'method.add',
+    userId: user.id,
+    username: user.username,
+    factor: 'backup_codes',
+    details: { methodId, during: 'signin', count: codes.length, format: deps.format },
+    ...auditContext(turn),
+  });
+  turn.ctx.status = 303;
+  turn.ctx.redirect(interactionPath(turn, 'backup-codes'));
+}
+
+export async function showCodes(turn: Turn, journey: Journey): Promise<void> {
+  const shown = shownCodes(turn, journey);
+  if (!shown) return toAfterEnrol(turn);
+  await render(turn, 'backup-codes', {
+    title: turn.t('backup.codes.title'),
+    codes: shown.codes,
+    count: shown.codes.length,
+    downloadHref: interactionPath(turn, 'backup-codes/download'),
+    printHref: interactionPath(turn, 'backup-codes/print'),
+    doneAction: interactionPath(turn, 'backup-codes/done'),
+  });
+}
+
+/** The codes as a text file; only while they are still being shown. */
+export async function downloadCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
+  const shown = shownCodes(turn, journey);
+  if (!shown) throw notFound();
+  const { t } = turn;
+  const lines = [
+    t('backup.codes.fileHeading'),
+    t('backup.codes.fileAccount', { account: accountLabel(user) }),
+    t('backup.codes.fileCreated', { date: shown.createdAt }),
+    '',
+    ...shown.codes.map((c, i) => `${String(i + 1).padStart(2, ' ')}. ${c}`),
+    '',
+    t('backup.codes.fileNote'),
+    '',
+  ];
+  turn.ctx.set('Content-Disposition', 'attachment; filename="sekisho-backup-codes.txt"');
+  turn.ctx.set('Cache-Control', 'no-store');
+  turn.ctx.type = 'text/plain; charset=utf-8';
+  turn.ctx.body = lines.join('\r\n');
+}
+
+export async function printCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
+  const shown = shownCodes(turn, journey);
+  if (!shown) throw notFound();
+  await render(turn, 'backup-print', {
+    title: turn.t('backup.print.title'),
+    codes: shown.codes,
+    account: accountLabel(user),
+    createdAt: shown.createdAt,
+    back: interactionPath(turn, 'backup-codes'),
+  });
+}
+
+/** "I have saved my codes": they leave the journey for good, then whatever is left is offered. */
+export async function codesSaved(turn: Turn, journey: Journey): Promise<void> {
+  const data = { ...journey.data };
+  delete data.backupCodes;
+  await saveJourney(turn, { ...journey, data });
+  toAfterEnrol(turn);
+}
+
+export function backupCodesExtension(deps: BackupCodesExtensionDeps): Partial<JourneyExtensions> {
+  return {
+    offerAfterEnrol: (turn, journey, user) => showOffer(deps, turn, journey, user),
+    routes(router: Router, { withJourney }: JourneyRouteHelpers) {
+      const posted = (fn: (turn: Turn, journey: Journey, user: User) => Promise<void>) =>
+        withJourney(async (turn, journey, user) => {
+          const fields = await readForm(turn.ctx);
+          turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
+          await fn(turn, journey, user);
+        });
+      router.post('/interaction/:uid/backup-codes', posted((t, j, u) => generateInJourney(deps, t, j, u)));
+      router.get('/interaction/:uid/backup-codes', withJourney(showCodes));
+      router.get('/interaction/:uid/backup-codes/download', withJourney(downloadCodes));
+      router.get('/interaction/:uid/backup-codes/print', withJourney(printCodes));
+      router.post('/interaction/:uid/backup-codes/done', posted(codesSaved));
+    },
+  };
+}
