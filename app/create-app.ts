@@ -12,6 +12,7 @@ import { backupCodesExtension } from '../interactions/steps/offer.ts';
 import type { InteractionDeps, JourneyState } from '../interactions/journey.ts';
 import { createAcrLadder, type AcrLadder } from '../provider/acr.ts';
 import { createProvider } from '../provider/index.ts';
+import { startKeyReload, type KeyReloader } from '../provider/key-reload.ts';
 import { ensureSigningKeys, loadJwks } from '../provider/keys.ts';
 import { createDemoRouter } from './demo.ts';
 import { Csrf } from './http/csrf.ts';
@@ -33,6 +34,8 @@ export interface AppOptions {
 export interface SekishoApp {
   provider: Provider;
   deps: InteractionDeps;
+  /** Picks up signing keys rotated elsewhere (also done every 30 s). */
+  keys: KeyReloader;
   listen(port: number, host: string): Promise<Server>;
   close(): Promise<void>;
 }
@@ -111,11 +114,13 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     setInterval(() => void services.audit.prune(config.auditRetentionDays).catch(() => undefined), 24 * 3600_000),
   ];
   timers.forEach((t) => t.unref());
+  const keys = startKeyReload(provider, services.keys, services.box, 30_000, (err) => log.warn('key reload failed', { err: String(err) }));
   let server: Server | undefined;
 
   return {
     provider,
     deps,
+    keys,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server = provider.listen(port, host);
@@ -125,6 +130,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     },
     async close() {
       timers.forEach(clearInterval);
+      keys.stop();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -59,6 +59,12 @@ export async function enrolTotp(agent: Agent, page: Page, rp: Rp, clock: Steppin
   return { secret, page: done };
 }
 
+/** Declines the offer of a second method shown right after enrolment ("skip for now"). */
+export async function skipOffer(agent: Agent, page: Page, rp: Rp): Promise<Page> {
+  if (!/\/after-enrol$/.test(page.url)) return page;
+  return agent.submit(page, '/continue', {}, rp.redirectUri);
+}
+
 export async function submitTotp(agent: Agent, page: Page, rp: Rp, secret: string, clock: SteppingClock): Promise<Page> {
   return agent.submit(page, '/verify/', { code: totpCode(secret, { at: new Date(clock.now()) }) }, rp.redirectUri);
 }
@@ -75,6 +81,6 @@ export async function firstSignIn(rp: Rp, username: string, password: string, cl
   const s = await start(rp, params);
   const afterPassword = await submitPassword(s, rp, username, password);
   const { secret, page } = await enrolTotp(s.agent, afterPassword, rp, clock);
-  const tokens = await finish(s, rp, page);
+  const tokens = await finish(s, rp, await skipOffer(s.agent, page, rp));
   return { ...s, secret, tokens };
 }

@@ -24,6 +24,8 @@ export interface Rp {
   redirectUri: string;
   config: client.Configuration;
   authorize(params?: Record<string, string>): Promise<AuthRequest>;
+  /** Discovers again, fetching the JWKS afresh (as an RP does on its key-refresh schedule). */
+  refresh(): Promise<void>;
   /** Exchanges the code in the callback URL and returns the tokens with the verified ID token claims. */
   callback(callbackUrl: string, request: AuthRequest): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers>;
 }
@@ -58,13 +60,20 @@ export async function registerClient(services: Services, o: RpOptions = {}): Pro
 export async function createRp(issuer: string, services: Services, o: RpOptions = {}): Promise<Rp> {
   const { clientId, secret, redirectUri } = await registerClient(services, o);
   const auth = secret ? client.ClientSecretBasic(secret) : client.None();
-  const config = await client.discovery(new URL(issuer), clientId, secret ?? undefined, auth, {
-    execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
-  });
+  const discover = () =>
+    client.discovery(new URL(issuer), clientId, secret ?? undefined, auth, {
+      execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
+    });
+  let config = await discover();
   return {
     clientId,
     redirectUri,
-    config,
+    get config() {
+      return config;
+    },
+    async refresh() {
+      config = await discover();
+    },
     async authorize(params = {}) {
       const verifier = client.randomPKCECodeVerifier();
       const nonce = client.randomNonce();
