@@ -8,6 +8,7 @@ import { createAdapterFactory } from '../adapters/postgres/oidc-adapter.ts';
 import type { UserRepository } from '../adapters/postgres/users.ts';
 import type { AcrLadder } from './acr.ts';
 import { createFindAccount } from './account.ts';
+import { queueLogouts } from './backchannel-outbox.ts';
 import { acrForRequest, buildPolicy, clientExtension, requirementFor } from './policy.ts';
 
 /** Pages oidc-provider renders itself, in the user's language (supplied by interactions/). */
@@ -26,6 +27,11 @@ export interface ProviderDeps {
   jwks: { keys: object[] };
   cookieKeys: string[];
   pages: ProviderPages;
+  /**
+   * Host names whose private or loopback addresses oidc-provider may call (back-channel logout to a
+   * campus Keycloak on an internal network). Every other outgoing request keeps its SSRF protection.
+   */
+  privateHosts?: readonly string[];
 }
 
 export const CLIENT_EXTENSIONS = ['sekisho_mfa_policy', 'sekisho_first_party', 'sekisho_admin'] as const;
@@ -55,6 +61,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       response_types: ['code'],
       id_token_signed_response_alg: 'ES256',
       token_endpoint_auth_method: 'client_secret_basic',
+      // Brokers key logout on sid, so logout tokens carry it unless a client says otherwise.
+      backchannel_logout_session_required: true,
     },
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256', 'RS256'],
@@ -91,6 +99,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       resourceIndicators: { enabled: false },
     },
     renderError: (ctx, out, error) => deps.pages.renderError(ctx, out, error),
+    fetch: outboundFetch(config, deps.privateHosts ?? []),
     interactions: {
       policy: buildPolicy(ladder),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
@@ -125,14 +134,35 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.trustProxy;
   patchPerRequestBehaviour(provider, ladder);
   provider.use(addSessionState);
+  // A logout token that did not arrive (client down) goes to the outbox, which retries it.
+  provider.on('backchannel.error', (_ctx, _err, client, accountId, sid) => {
+    void queueLogouts(deps.db, [{ clientId: client.clientId, accountId, sid }]).catch(() => undefined);
+  });
   return provider;
 }
 
 /**
- * Two behaviours oidc-provider has no option for:
+ * oidc-provider refuses to call loopback and private addresses (SSRF protection). Outside
+ * production a receiver on this machine (a developer's or a test's) is allowed; IT may name
+ * internal hosts that are allowed everywhere. Only the listed host names lose the check.
+ */
+function outboundFetch(config: Config, privateHosts: readonly string[]): NonNullable<Configuration['fetch']> {
+  const allowed = new Set(privateHosts.map((h) => h.toLowerCase()));
+  if (config.env !== 'production') for (const host of ['127.0.0.1', 'localhost', '[::1]']) allowed.add(host);
+  return (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    if (!init || !allowed.has(url.hostname)) return globalThis.fetch(input, init);
+    const { dispatcher: _ssrfGuard, ...rest } = init as RequestInit & { dispatcher?: unknown };
+    return globalThis.fetch(input, rest);
+  };
+}
+
+/**
+ * Three behaviours oidc-provider has no option for:
  * - the acr of a session depends on what this request asked for (a GakuNin RP asked for
  *   GakuNin AAL2 gets that value from a session that reached REFEDS MFA);
- * - `sid` goes into every ID token, since brokers key logout on it.
+ * - `sid` goes into every ID token, since brokers key logout on it;
+ * - `azp` (the client) goes into every ID token; Keycloak and other brokers check it.
  */
 function patchPerRequestBehaviour(provider: Provider, ladder: AcrLadder): void {
   Object.defineProperty(provider.OIDCContext.prototype, 'acr', {
@@ -144,6 +174,13 @@ function patchPerRequestBehaviour(provider: Provider, ladder: AcrLadder): void {
     },
   });
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
+  type IdTokenInternals = { client: { clientId: string }; set(key: string, value: unknown): void; issue(o: { use: string }): Promise<string> };
+  const idToken = provider.IdToken.prototype as unknown as IdTokenInternals;
+  const issue = idToken.issue;
+  idToken.issue = function (this: IdTokenInternals, options) {
+    if (options.use === 'idtoken') this.set('azp', this.client.clientId);
+    return issue.call(this, options);
+  };
 }
 
 /** Keycloak reads `session_state` from the token response; it carries the session's sid for the client. */

@@ -1,0 +1,206 @@
+// Back-channel logout that survives a relying party being down. Notifications are rows in
+// backchannel_outbox; a delivery posts oidc-provider's own logout token (client.backchannelLogout)
+// and removes the row on 200/204, or schedules the next attempt with a growing delay. Several
+// instances share the table: each claims due rows with a short lease (FOR UPDATE SKIP LOCKED).
+import type { Provider } from 'oidc-provider';
+import type { Queryable } from '../adapters/postgres/database.ts';
+import type { Services } from '../app/services.ts';
+
+export interface LogoutNotice {
+  clientId: string;
+  accountId: string;
+  sid: string;
+}
+
+export type OutboxServices = Pick<Services, 'db' | 'audit' | 'clients'>;
+
+export interface DeliveryOptions {
+  /** Clock in milliseconds; tests move it past the backoff instead of waiting. */
+  now?: () => number;
+  /** Only this account's notifications (sign out everywhere delivers its own at once). */
+  accountId?: string;
+  limit?: number;
+}
+
+export interface DeliveryReport {
+  delivered: number;
+  retrying: number;
+  abandoned: number;
+}
+
+/** After this many failed attempts (about a day of retries) the notification is dropped and audited. */
+export const MAX_ATTEMPTS = 30;
+const FIRST_DELAY_MS = 30_000;
+const MAX_DELAY_MS = 3600_000;
+/** A claimed row is hidden this long; if its instance dies mid-delivery another one picks it up. */
+const LEASE_MS = 60_000;
+
+/** Delay before attempt `attempts + 1`: 30 s, doubling, at most an hour. */
+export function backoffMs(attempts: number): number {
+  return Math.min(FIRST_DELAY_MS * 2 ** Math.max(0, attempts - 1), MAX_DELAY_MS);
+}
+
+type BackchannelClient = { backchannelLogout(accountId: string, sid: string): Promise<void> };
+
+interface OutboxRow {
+  id: number;
+  client_id: string;
+  account_id: string;
+  sid: string;
+  attempts: number;
+}
+
+/** Queues notifications, due at once. The same client and sid queued twice stays one row. */
+export async function queueLogouts(db: Queryable, notices: readonly LogoutNotice[], now: number = Date.now()): Promise<void> {
+  for (const n of notices) {
+    await db.query(
+      `INSERT INTO backchannel_outbox (client_id, account_id, sid, next_attempt_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (client_id, sid) DO NOTHING`,
+      [n.clientId, n.accountId, n.sid, new Date(now)],
+    );
+  }
+}
+
+async function claimDue(db: Queryable, now: number, options: DeliveryOptions): Promise<OutboxRow[]> {
+  const { rows } = await db.query<OutboxRow>(
+    `UPDATE backchannel_outbox SET next_attempt_at = $2
+     WHERE id IN (
+       SELECT id FROM backchannel_outbox
+       WHERE next_attempt_at <= $1 AND ($3::text IS NULL OR account_id = $3)
+       ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+     RETURNING id, client_id, account_id, sid, attempts`,
+    [new Date(now), new Date(now + LEASE_MS), options.accountId ?? null, options.limit ?? 100],
+  );
+  return rows;
+}
+
+async function deliverOne(services: OutboxServices, provider: Provider, row: OutboxRow, now: number): Promise<keyof DeliveryReport | 'dropped'> {
+  const client = await provider.Client.find(row.client_id).catch(() => undefined);
+  if (!client?.backchannelLogoutUri) {
+    // The client is gone or no longer wants notifications: nothing to deliver.
+    await services.db.query('DELETE FROM backchannel_outbox WHERE id = $1', [row.id]);
+    return 'dropped';
+  }
+  try {
+    // Not in @types/oidc-provider, but a public method of the Client model (lib/models/client.js).
+    await (client as unknown as BackchannelClient).backchannelLogout(row.account_id, row.sid);
+    await services.db.query('DELETE FROM backchannel_outbox WHERE id = $1', [row.id]);
+    return 'delivered';
+  } catch (err) {
+    const attempts = row.attempts + 1;
+    const error = err instanceof Error ? err.message : String(err);
+    const common = { userId: row.account_id, clientId: row.client_id, outcome: 'failure' as const };
+    if (attempts >= MAX_ATTEMPTS) {
+      await services.db.query('DELETE FROM backchannel_outbox WHERE id = $1', [row.id]);
+      await services.audit.record({ type: 'logout.backchannel_abandoned', ...common, details: { attempts, error } });
+      return 'abandoned';
+    }
+    const next = new Date(now + backoffMs(attempts));
+    await services.db.query('UPDATE backchannel_outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1', [
+      row.id,
+      attempts,
+      next,
+      error.slice(0, 500),
+    ]);
+    await services.audit.record({ type: 'logout.backchannel_failed', ...common, details: { attempts, error, nextAttemptAt: next.toISOString() } });
+    return 'retrying';
+  }
+}
+
+/** Delivers every due notification once; failures are rescheduled. */
+export async function deliverDueLogouts(services: OutboxServices, provider: Provider, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+  const now = (options.now ?? Date.now)();
+  const report: DeliveryReport = { delivered: 0, retrying: 0, abandoned: 0 };
+  for (const row of await claimDue(services.db, now, options)) {
+    const outcome = await deliverOne(services, provider, row, now);
+    if (outcome !== 'dropped') report[outcome] += 1;
+  }
+  return report;
+}
+
+/** Notifications still waiting (for the CLI and tests). */
+export async function pendingLogouts(db: Queryable, accountId?: string): Promise<(LogoutNotice & { attempts: number; nextAttemptAt: Date })[]> {
+  const { rows } = await db.query<OutboxRow & { next_attempt_at: Date }>(
+    `SELECT id, client_id, account_id, sid, attempts, next_attempt_at FROM backchannel_outbox
+     WHERE $1::text IS NULL OR account_id = $1 ORDER BY id`,
+    [accountId ?? null],
+  );
+  return rows.map((r) => ({ clientId: r.client_id, accountId: r.account_id, sid: r.sid, attempts: r.attempts, nextAttemptAt: new Date(r.next_attempt_at) }));
+}
+
+interface SessionPayload {
+  accountId?: string;
+  authorizations?: Record<string, { sid?: string; grantId?: string }>;
+}
+
+export interface SignOutReport {
+  sessions: number;
+  /** Notifications queued for clients with a back-channel logout URI. */
+  queued: number;
+}
+
+async function wantsBackchannel(services: OutboxServices, clientId: string): Promise<boolean> {
+  const client = await services.clients.find(clientId);
+  return typeof client?.metadata.backchannel_logout_uri === 'string';
+}
+
+/**
+ * Ends every session of the user and revokes their grants and tokens (every oidc-provider row
+ * whose payload names the account, and interactions under way in their sessions), and queues a
+ * logout notification for each client a session had signed in to. Needs no running provider, so
+ * the CLI can call it; the server's delivery timer sends what it queues.
+ */
+export async function revokeAndQueueSignOut(services: OutboxServices, userId: string, now: number = Date.now()): Promise<SignOutReport> {
+  const { rows: sessions } = await services.db.query<{ payload: SessionPayload }>(
+    `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
+    [userId],
+  );
+  const notices: LogoutNotice[] = [];
+  for (const { payload } of sessions) {
+    for (const [clientId, authorization] of Object.entries(payload.authorizations ?? {})) {
+      if (authorization.sid && (await wantsBackchannel(services, clientId))) notices.push({ clientId, accountId: userId, sid: authorization.sid });
+    }
+  }
+  await services.db.transaction(async (tx) => {
+    await tx.query(
+      `DELETE FROM oidc_models WHERE model <> 'Client'
+       AND (payload->>'accountId' = $1 OR payload->'session'->>'accountId' = $1)`,
+      [userId],
+    );
+    await queueLogouts(tx, notices, now);
+  });
+  return { sessions: sessions.length, queued: notices.length };
+}
+
+/** "Sign out everywhere": revokes and queues as above, then delivers this user's notifications at once. */
+export async function signOutEverywhere(
+  services: OutboxServices,
+  provider: Provider,
+  userId: string,
+  options: { now?: () => number } = {},
+): Promise<SignOutReport & DeliveryReport> {
+  const now = options.now ?? Date.now;
+  const revoked = await revokeAndQueueSignOut(services, userId, now());
+  const delivered = await deliverDueLogouts(services, provider, { now, accountId: userId });
+  return { ...revoked, ...delivered };
+}
+
+export interface DeliveryTimerOptions {
+  now?: () => number;
+  intervalMs?: number;
+  log?: { warn(message: string, fields?: Record<string, unknown>): void };
+}
+
+/** Periodic delivery of due notifications; returns the (unref'd) timer for the app to clear on close. */
+export function startBackchannelDelivery(services: OutboxServices, provider: Provider, options: DeliveryTimerOptions = {}): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    deliverDueLogouts(services, provider, { now: options.now })
+      .catch((err: unknown) => options.log?.warn('back-channel logout delivery failed', { err: String(err) }))
+      .finally(() => (running = false));
+  }, options.intervalMs ?? 15_000);
+  timer.unref();
+  return timer;
+}
