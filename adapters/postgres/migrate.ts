@@ -20,13 +20,14 @@ export function listMigrations(): Migration[] {
 
 /** Applies what is missing; returns the versions applied now. Safe to run from several processes. */
 export async function migrate(db: Database): Promise<string[]> {
-  await db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-  );
   const applied: string[] = [];
   await db.transaction(async (tx) => {
-    // Serialises concurrent starts against one server; harmless on PGlite.
+    // Serialises concurrent starts against one server; harmless on PGlite. Taken before any DDL:
+    // two concurrent CREATE TABLE IF NOT EXISTS collide on PostgreSQL's catalog (pg_type) otherwise.
     await tx.query('SELECT pg_advisory_xact_lock(7213)');
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const done = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     for (const m of listMigrations()) {
       if (done.has(m.version)) continue;
