@@ -4,6 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-test-deps.sh || exit 1
 mkdir -p test-artifacts
+rm -f test-artifacts/jest.json
 NODE_OPTIONS="--experimental-vm-modules --no-warnings ${NODE_OPTIONS:-}" \
   node node_modules/jest/bin/jest.js --json --outputFile=test-artifacts/jest.json "$@"
 status=$?
