@@ -31,6 +31,8 @@ const { values: flags } = parseArgs({
     'skip-signins': { type: 'boolean', default: false },
     users: { type: 'string', default: '3000' },
     quick: { type: 'boolean', default: false },
+    // Writes a V8 CPU profile of the server (.cpuprofile) into this folder when it stops.
+    'cpu-prof': { type: 'string' },
     out: { type: 'string', default: join(root, 'test-artifacts', 'bench.json') },
     help: { type: 'boolean', default: false },
   },
@@ -38,7 +40,8 @@ const { values: flags } = parseArgs({
 
 if (flags.help) {
   console.log(`npm run bench -- [--quick] [--db postgres|pglite] [--concurrency 1,4,16] [--duration s] [--warmup s]
-  [--argon2-seconds s] [--signins N | --skip-signins] [--signins-concurrency C] [--users N] [--out file.json]`);
+  [--argon2-seconds s] [--signins N | --skip-signins] [--signins-concurrency C] [--users N] [--out file.json]
+  [--cpu-prof folder]`);
   process.exit(0);
 }
 
@@ -96,7 +99,7 @@ async function main(): Promise<number> {
     const picker = new UserPicker(seeded.users, 30);
     // Counted in-process before the measured server starts (PGlite allows one process at a time).
     const sqlPerSignIn = await countSql(env, seeded, picker);
-    server = await startServer(env);
+    server = await startServer(env, flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : []);
     const memoryIdle: Memory = memoryOf(server.pid);
     const maxConcurrency = Math.max(...settings.concurrency, settings.signInsConcurrency);
     const t = await signInTarget(server.url, seeded.client, seeded.password, maxConcurrency);

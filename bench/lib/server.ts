@@ -88,9 +88,9 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node --max-semi-space-size=4 app/main.ts` and waits until /healthz answers. */
-export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=4', 'app/main.ts'], {
+/** Starts `node --max-semi-space-size=4 app/main.ts` (`nodeArgs` before the script) and waits until /healthz answers. */
+export async function startServer(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=4', ...nodeArgs, 'app/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

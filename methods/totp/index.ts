@@ -76,13 +76,16 @@ export async function verifyTotp(deps: TotpDeps, method: Method, typed: string, 
   }
   const step = totp.counter({ timestamp: now }) + delta;
   if (!(await deps.methods.useTotpStep(method.id, step))) return { ok: false, reason: 'replayed' };
-  await deps.methods.markUsed(method.id);
+  // Sign-in marks the method used for every factor kind alike (interactions/steps/second-factor.ts).
   return { ok: true };
 }
 
 /** Activates a pending authenticator once a correct code proves it was set up. */
 export async function finishTotpEnrolment(deps: TotpDeps, method: Method, typed: string, now: number): Promise<TotpResult> {
   const result = await verifyTotp(deps, method, typed, now);
-  if (result.ok) await deps.methods.activate(method.id);
+  if (result.ok) {
+    await deps.methods.activate(method.id);
+    await deps.methods.markUsed(method.id);
+  }
   return result;
 }
