@@ -6,10 +6,13 @@ import { JourneyRepository } from '../adapters/postgres/journeys.ts';
 import { sweepExpired } from '../adapters/postgres/oidc-adapter.ts';
 import { loadOrCreateSecret } from '../adapters/postgres/server-secrets.ts';
 import { providerPages } from '../interactions/pages.ts';
+import { createPhoneWiring } from '../interactions/phone-extension.ts';
 import { createRegulator } from '../interactions/regulation.ts';
 import { createInteractionRouter, type JourneyExtensions } from '../interactions/router.ts';
 import { backupCodesExtension } from '../interactions/steps/offer.ts';
 import type { InteractionDeps, JourneyState } from '../interactions/journey.ts';
+import type { PhoneSender } from '../adapters/twilio/sender.ts';
+import { createAccountPages } from '../account/index.ts';
 import { createAcrLadder, type AcrLadder } from '../provider/acr.ts';
 import { createProvider } from '../provider/index.ts';
 import { startKeyReload, type KeyReloader } from '../provider/key-reload.ts';
@@ -20,6 +23,7 @@ import { errorPages } from './http/error-page.ts';
 import { languageSwitch } from './http/locale.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static.ts';
+import { throttlePosts } from './http/throttle.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Services } from './services.ts';
 
@@ -29,6 +33,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Modules that add to the journey (phones, backup codes, directory); see JourneyExtensions. */
   extensions?: JourneyExtensions;
+  /** SMS and calls; by default Twilio or the console as config.phone.sender says (tests: Twilio at a fake). */
+  phoneSender?: PhoneSender;
 }
 
 export interface SekishoApp {
@@ -95,18 +101,23 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   // Registered before oidc-provider's own routes, which answer everything else.
   provider.use(securityHeaders);
   provider.use(errorPages(log));
+  provider.use(throttlePosts({ points: config.postsPerMinutePerIp, windowSeconds: 60 }, ['/interaction/', '/account']));
   provider.use(staticFiles);
   provider.use(healthz(services));
   provider.use(languageSwitch);
+  const phone = await createPhoneWiring({ services, deps, log, sender: options.phoneSender });
+  for (const router of phone.routers) provider.use(router.routes());
   const interactions = createInteractionRouter(
     deps,
     combineExtensions([
       options.extensions ?? {},
       backupCodesExtension({ format: config.backupCodeFormat, phoneMethods: config.phone.methods }),
+      phone.extension,
     ]),
   );
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods());
+  provider.use((await createAccountPages(deps)).routes());
   if (config.demo) provider.use(createDemoRouter(services).routes());
 
   const timers = [

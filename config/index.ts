@@ -51,6 +51,7 @@ const schema = z.object({
   SEKISHO_TOTP_ISSUER: z.string().min(1).max(64).default('Sekisho'),
   SEKISHO_LOCKOUT_THRESHOLD: int(1, 1000).default(5),
   SEKISHO_LOCKOUT_SECONDS: int(1, 86400).default(60),
+  SEKISHO_POSTS_PER_MINUTE_PER_IP: int(1, 1_000_000).default(600),
   // 'none' switches phones off, so a site without Twilio can run in production.
   SEKISHO_PHONE_METHODS: list
     .transform((v) => (v.length === 1 && v[0] === 'none' ? [] : v))
@@ -122,6 +123,8 @@ export interface Config {
   logLevel: Raw['SEKISHO_LOG_LEVEL'];
   totp: { algorithm: 'SHA1' | 'SHA256' | 'SHA512'; digits: 6 | 8; period: 30 | 60; issuer: string };
   lockout: { threshold: number; seconds: number };
+  /** Ceiling on sign-in form submissions per client address per minute. */
+  postsPerMinutePerIp: number;
   phone: {
     methods: ('sms' | 'voice')[];
     sender: 'console' | 'twilio';
@@ -222,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
       issuer: raw.SEKISHO_TOTP_ISSUER,
     },
     lockout: { threshold: raw.SEKISHO_LOCKOUT_THRESHOLD, seconds: raw.SEKISHO_LOCKOUT_SECONDS },
+    postsPerMinutePerIp: raw.SEKISHO_POSTS_PER_MINUTE_PER_IP,
     phone: {
       methods: raw.SEKISHO_PHONE_METHODS,
       sender: raw.SEKISHO_PHONE_SENDER ?? (twilioSet ? 'twilio' : 'console'),

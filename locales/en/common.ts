@@ -19,6 +19,7 @@ export default {
     csrf: 'This page has expired. Go back, reload the page and try again.',
     notFound: 'This page does not exist.',
     sessionExpired: 'Your sign-in has expired or was opened in another window. Go back to the application and start again.',
+    tooMany: 'Too many requests from your network. Wait a minute and try again.',
     unexpected: 'Something went wrong on our side. Please try again in a moment.',
     oidc: {
       generic: 'The application sent a request that cannot be completed. Contact the application’s administrator if this continues.',
