@@ -25,9 +25,12 @@ export function pressToApproveTwiml(options: {
   gatherActionUrl: string;
   prompt: string;
   goodbye: string;
+  /** Office phones: dialled as tones once the switchboard answers. */
+  extension?: string;
 }): string {
   const voice = VOICES[options.language];
   const response = new VoiceResponse();
+  dialExtension(response, options.extension);
   const gather = response.gather({
     input: ['dtmf'],
     numDigits: 1,
@@ -41,6 +44,11 @@ export function pressToApproveTwiml(options: {
   response.say(voice, options.goodbye);
   response.hangup();
   return response.toString();
+}
+
+/** `w` waits half a second: switchboards need a moment before they listen for an extension. */
+function dialExtension(response: VoiceResponse, extension: string | undefined): void {
+  if (extension) response.play({ digits: `wwww${extension}` });
 }
 
 export type PressedKey = 'approve' | 'fraud' | 'other';
@@ -58,14 +66,23 @@ function spokenDigits(code: string, language: VoiceLanguage): string {
 }
 
 /** A call that reads a one-time code `repeat` times, each time after the prompt. */
-export function readCodeTwiml(options: { language: VoiceLanguage; code: string; prompt: string; repeat: number }): string {
+export function readCodeTwiml(options: { language: VoiceLanguage; code: string; prompt: string; repeat: number; extension?: string }): string {
   const voice = VOICES[options.language];
   const response = new VoiceResponse();
+  dialExtension(response, options.extension);
   for (let i = 0; i < options.repeat; i++) {
     response.say(voice, options.prompt);
     response.say(voice, spokenDigits(options.code, options.language));
     response.pause({ length: 1 });
   }
+  response.hangup();
+  return response.toString();
+}
+
+/** The answer to a gather action: one sentence, then the call ends. */
+export function sayAndHangUpTwiml(options: { language: VoiceLanguage; text: string }): string {
+  const response = new VoiceResponse();
+  response.say(VOICES[options.language], options.text);
   response.hangup();
   return response.toString();
 }

@@ -1,11 +1,15 @@
 // Every second-factor kind the journey knows, by method kind.
 import type { MethodKind } from '../../adapters/postgres/methods.ts';
 import { backupCodesHandler } from './backup-codes.ts';
+import { smsHandler } from './sms.ts';
 import { totpHandler } from './totp.ts';
 import type { FactorHandler } from './types.ts';
+import { voiceHandler } from './voice.ts';
 
 const handlers = new Map<MethodKind, FactorHandler>([
   [totpHandler.kind, totpHandler],
+  [voiceHandler.kind, voiceHandler],
+  [smsHandler.kind, smsHandler],
   [backupCodesHandler.kind, backupCodesHandler],
 ]);
 

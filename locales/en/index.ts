@@ -3,7 +3,8 @@ import backup from './backup.ts';
 import cli from './cli.ts';
 import common from './common.ts';
 import journey from './journey.ts';
+import phone from './phone.ts';
 
-const en = { ...common, ...journey, ...cli, ...backup };
+const en = { ...common, ...journey, ...cli, ...backup, ...phone };
 export default en;
 export type Messages = typeof en;

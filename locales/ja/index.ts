@@ -4,6 +4,7 @@ import backup from './backup.ts';
 import cli from './cli.ts';
 import common from './common.ts';
 import journey from './journey.ts';
+import phone from './phone.ts';
 
-const ja = { ...common, ...journey, ...cli, ...backup } satisfies Messages;
+const ja = { ...common, ...journey, ...cli, ...backup, ...phone } satisfies Messages;
 export default ja;
