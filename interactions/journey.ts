@@ -101,7 +101,8 @@ export async function finishLogin(turn: Turn, journey: Journey, user: User): Pro
     details: { acr, amr },
     ...auditContext(turn),
   });
-  await turn.deps.journeys.remove(turn.uid);
+  // The journey is kept until it expires (swept): a request racing this one (the same code sent
+  // twice) must still find it and be refused as a wrong code, not be sent back to the start.
   await redirectToResult(turn, { login: { accountId: user.id, acr, amr, remember: true } });
 }
 
