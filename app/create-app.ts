@@ -14,6 +14,7 @@ import type { InteractionDeps, JourneyState } from '../interactions/journey.ts';
 import type { PhoneSender } from '../adapters/twilio/sender.ts';
 import { createAccountPages } from '../account/index.ts';
 import { createAcrLadder, type AcrLadder } from '../provider/acr.ts';
+import { startBackchannelDelivery } from '../provider/backchannel-outbox.ts';
 import { createProvider } from '../provider/index.ts';
 import { startKeyReload, type KeyReloader } from '../provider/key-reload.ts';
 import { ensureSigningKeys, loadJwks } from '../provider/keys.ts';
@@ -123,6 +124,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const timers = [
     setInterval(() => void sweepExpired(services.db).catch((err) => log.warn('sweep failed', { err: String(err) })), 10 * 60_000),
     setInterval(() => void services.audit.prune(config.auditRetentionDays).catch(() => undefined), 24 * 3600_000),
+    startBackchannelDelivery(services, provider, { now, log }),
   ];
   timers.forEach((t) => t.unref());
   const keys = startKeyReload(provider, services.keys, services.box, 30_000, (err) => log.warn('key reload failed', { err: String(err) }));

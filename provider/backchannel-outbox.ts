@@ -17,8 +17,6 @@ export type OutboxServices = Pick<Services, 'db' | 'audit' | 'clients'>;
 export interface DeliveryOptions {
   /** Clock in milliseconds; tests move it past the backoff instead of waiting. */
   now?: () => number;
-  /** Only this account's notifications (sign out everywhere delivers its own at once). */
-  accountId?: string;
   limit?: number;
 }
 
@@ -42,7 +40,8 @@ export function backoffMs(attempts: number): number {
 
 type BackchannelClient = { backchannelLogout(accountId: string, sid: string): Promise<void> };
 
-interface OutboxRow {
+/** A queued notification as stored. */
+export interface OutboxRow {
   id: number;
   client_id: string;
   account_id: string;
@@ -50,15 +49,22 @@ interface OutboxRow {
   attempts: number;
 }
 
-/** Queues notifications, due at once. The same client and sid queued twice stays one row. */
-export async function queueLogouts(db: Queryable, notices: readonly LogoutNotice[], now: number = Date.now()): Promise<void> {
+/**
+ * Queues notifications, due at once, or after `holdMs` when the caller delivers them itself first
+ * (the hold keeps the delivery timer of any instance away meanwhile). The same client and sid
+ * queued twice stays one row; returns the rows this call added.
+ */
+export async function queueLogouts(db: Queryable, notices: readonly LogoutNotice[], now: number = Date.now(), holdMs = 0): Promise<OutboxRow[]> {
+  const added: OutboxRow[] = [];
   for (const n of notices) {
-    await db.query(
+    const { rows } = await db.query<OutboxRow>(
       `INSERT INTO backchannel_outbox (client_id, account_id, sid, next_attempt_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (client_id, sid) DO NOTHING`,
-      [n.clientId, n.accountId, n.sid, new Date(now)],
+       ON CONFLICT (client_id, sid) DO NOTHING RETURNING id, client_id, account_id, sid, attempts`,
+      [n.clientId, n.accountId, n.sid, new Date(now + holdMs)],
     );
+    added.push(...rows);
   }
+  return added;
 }
 
 async function claimDue(db: Queryable, now: number, options: DeliveryOptions): Promise<OutboxRow[]> {
@@ -66,10 +72,10 @@ async function claimDue(db: Queryable, now: number, options: DeliveryOptions): P
     `UPDATE backchannel_outbox SET next_attempt_at = $2
      WHERE id IN (
        SELECT id FROM backchannel_outbox
-       WHERE next_attempt_at <= $1 AND ($3::text IS NULL OR account_id = $3)
-       ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+       WHERE next_attempt_at <= $1
+       ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING id, client_id, account_id, sid, attempts`,
-    [new Date(now), new Date(now + LEASE_MS), options.accountId ?? null, options.limit ?? 100],
+    [new Date(now), new Date(now + LEASE_MS), options.limit ?? 100],
   );
   return rows;
 }
@@ -144,13 +150,7 @@ async function wantsBackchannel(services: OutboxServices, clientId: string): Pro
   return typeof client?.metadata.backchannel_logout_uri === 'string';
 }
 
-/**
- * Ends every session of the user and revokes their grants and tokens (every oidc-provider row
- * whose payload names the account, and interactions under way in their sessions), and queues a
- * logout notification for each client a session had signed in to. Needs no running provider, so
- * the CLI can call it; the server's delivery timer sends what it queues.
- */
-export async function revokeAndQueueSignOut(services: OutboxServices, userId: string, now: number = Date.now()): Promise<SignOutReport> {
+async function revokeAndQueue(services: OutboxServices, userId: string, now: number, holdMs: number) {
   const { rows: sessions } = await services.db.query<{ payload: SessionPayload }>(
     `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
     [userId],
@@ -161,28 +161,46 @@ export async function revokeAndQueueSignOut(services: OutboxServices, userId: st
       if (authorization.sid && (await wantsBackchannel(services, clientId))) notices.push({ clientId, accountId: userId, sid: authorization.sid });
     }
   }
-  await services.db.transaction(async (tx) => {
+  const queued = await services.db.transaction(async (tx) => {
     await tx.query(
       `DELETE FROM oidc_models WHERE model <> 'Client'
        AND (payload->>'accountId' = $1 OR payload->'session'->>'accountId' = $1)`,
       [userId],
     );
-    await queueLogouts(tx, notices, now);
+    return queueLogouts(tx, notices, now, holdMs);
   });
-  return { sessions: sessions.length, queued: notices.length };
+  return { sessions: sessions.length, queued };
 }
 
-/** "Sign out everywhere": revokes and queues as above, then delivers this user's notifications at once. */
+/**
+ * Ends every session of the user and revokes their grants and tokens (every oidc-provider row
+ * whose payload names the account, and interactions under way in their sessions), and queues a
+ * logout notification for each client a session had signed in to. Needs no running provider, so
+ * the CLI can call it; the server's delivery timer sends what it queues.
+ */
+export async function revokeAndQueueSignOut(services: OutboxServices, userId: string, now: number = Date.now()): Promise<SignOutReport> {
+  const { sessions, queued } = await revokeAndQueue(services, userId, now, 0);
+  return { sessions, queued: queued.length };
+}
+
+/**
+ * "Sign out everywhere": revokes and queues as above, then delivers those notifications at once;
+ * the ones that fail stay queued for the timer, with backoff.
+ */
 export async function signOutEverywhere(
   services: OutboxServices,
   provider: Provider,
   userId: string,
   options: { now?: () => number } = {},
 ): Promise<SignOutReport & DeliveryReport> {
-  const now = options.now ?? Date.now;
-  const revoked = await revokeAndQueueSignOut(services, userId, now());
-  const delivered = await deliverDueLogouts(services, provider, { now, accountId: userId });
-  return { ...revoked, ...delivered };
+  const now = (options.now ?? Date.now)();
+  const { sessions, queued } = await revokeAndQueue(services, userId, now, LEASE_MS);
+  const report: DeliveryReport = { delivered: 0, retrying: 0, abandoned: 0 };
+  for (const row of queued) {
+    const outcome = await deliverOne(services, provider, row, now);
+    if (outcome !== 'dropped') report[outcome] += 1;
+  }
+  return { sessions, queued: queued.length, ...report };
 }
 
 export interface DeliveryTimerOptions {

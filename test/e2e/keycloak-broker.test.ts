@@ -41,13 +41,19 @@ async function createBroker(server: TestServer, method: AuthMethod, extra: Recor
     auth = method === 'client_secret_basic' ? oidc.ClientSecretBasic(secret) : oidc.ClientSecretPost(secret);
   }
   await registerClient(server.services, { clientId, secret, redirectUri: REALM, metadata });
-  const config = await oidc.discovery(new URL(server.url), clientId, secret ?? undefined, auth, { execute: [oidc.allowInsecureRequests] });
+  const discover = () => oidc.discovery(new URL(server.url), clientId, secret ?? undefined, auth, { execute: [oidc.allowInsecureRequests] });
+  let config = await discover();
   const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
 
   return {
     clientId,
     redirectUri: REALM,
-    config,
+    get config() {
+      return config;
+    },
+    async refresh() {
+      config = await discover();
+    },
     async authorize(params = {}) {
       const verifier = oidc.randomPKCECodeVerifier();
       const nonce = oidc.randomNonce();
@@ -201,7 +207,8 @@ describe.each(DB_KINDS)('Keycloak broker checklist (%s)', (db) => {
   it('prompt=login and max_age=0 ask for the password and code again; max_age within the session does not', async () => {
     const agent = new Agent();
     await signIn(basic, agent);
-    for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+    const forcing: Record<string, string>[] = [{ prompt: 'login' }, { max_age: '0' }];
+    for (const params of forcing) {
       const again = await signIn(basic, agent, params);
       expect(again.first.html).toContain('name="password"');
       expect(typeof again.claims.auth_time).toBe('number');

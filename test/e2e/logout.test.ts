@@ -47,6 +47,17 @@ describe.each(DB_KINDS)('logout (%s)', (db) => {
     return finish(s, rp, page);
   }
 
+  /**
+   * Delivers what is due until nothing of the user's is left. The server's own delivery timer may
+   * take a notification first; either way it arrives, which is what is checked.
+   */
+  async function deliveredAll(): Promise<void> {
+    await until(async () => {
+      await deliverDueLogouts(server.services, server.provider, { now: clock.now });
+      return (await pendingLogouts(server.services.db, userId)).length === 0;
+    }, 'queued logout notifications to be delivered');
+  }
+
   function endSessionUrl(params: Record<string, string>): string {
     return `${server.url}/session/end?${new URLSearchParams(params)}`;
   }
@@ -161,6 +172,7 @@ describe.each(DB_KINDS)('logout (%s)', (db) => {
     const agent = new Agent();
     const b = await signIn(beta, agent);
     receiver.answer('beta', 503);
+    const sent = receiver.tokens('beta').length;
     const report = await signOutEverywhere(server.services, server.provider, userId, { now: clock.now });
     expect(report).toMatchObject({ queued: 1, delivered: 0, retrying: 1 });
     const [pending] = await pendingLogouts(server.services.db, userId);
@@ -169,14 +181,14 @@ describe.each(DB_KINDS)('logout (%s)', (db) => {
 
     // Not due yet: nothing is sent.
     expect(await deliverDueLogouts(server.services, server.provider, { now: clock.now })).toMatchObject({ delivered: 0, retrying: 0 });
+    expect(receiver.tokens('beta').length).toBe(sent);
 
+    // Back, and the delay has passed (moved on, not waited for).
     receiver.answer('beta', 200);
-    const sent = receiver.tokens('beta').length;
     clock.advance(pending!.nextAttemptAt.getTime() - clock.now() + 1);
-    expect(await deliverDueLogouts(server.services, server.provider, { now: clock.now })).toMatchObject({ delivered: 1 });
+    await deliveredAll();
     const token = await verifyLogoutToken(receiver.tokens('beta')[sent]!, server.url, beta.clientId);
     expect(token.sid).toBe(b.claims()!.sid);
-    expect(await pendingLogouts(server.services.db, userId)).toEqual([]);
     const failures = await server.services.audit.query({ userId, type: 'logout.backchannel_failed' });
     expect(failures[0]).toMatchObject({ clientId: beta.clientId, outcome: 'failure' });
   });
@@ -184,12 +196,14 @@ describe.each(DB_KINDS)('logout (%s)', (db) => {
   it('retries a logout token that oidc-provider could not deliver during RP-initiated logout', async () => {
     const agent = new Agent();
     const a = await signIn(alpha, agent);
+    const sent = receiver.tokens('alpha').length;
     receiver.answer('alpha', 500);
     await confirmLogout(agent, await agent.get(endSessionUrl({ id_token_hint: a.id_token!, post_logout_redirect_uri: LOGGED_OUT })));
     await until(async () => (await pendingLogouts(server.services.db, userId)).length > 0, 'the failed delivery to be queued');
     receiver.answer('alpha', 200);
-    const sent = receiver.tokens('alpha').length;
-    expect(await deliverDueLogouts(server.services, server.provider, { now: clock.now })).toMatchObject({ delivered: 1 });
+    // Past any backoff the server's own timer may have added by trying meanwhile.
+    clock.advance(2 * 3600_000);
+    await deliveredAll();
     expect((await verifyLogoutToken(receiver.tokens('alpha')[sent]!, server.url, alpha.clientId)).sid).toBe(a.claims()!.sid);
   });
 });
