@@ -134,9 +134,16 @@ export async function pendingLogouts(db: Queryable, accountId?: string): Promise
   return rows.map((r) => ({ clientId: r.client_id, accountId: r.account_id, sid: r.sid, attempts: r.attempts, nextAttemptAt: new Date(r.next_attempt_at) }));
 }
 
-interface SessionPayload {
-  accountId?: string;
+/** What a stored Session says about the clients it signed in to. */
+export interface SessionAuthorizations {
   authorizations?: Record<string, { sid?: string; grantId?: string }>;
+}
+
+/** One notification per client each session had signed in to (the sid that client knows). */
+export function logoutNoticesFor(accountId: string, sessions: readonly SessionAuthorizations[]): LogoutNotice[] {
+  return sessions.flatMap((session) =>
+    Object.entries(session.authorizations ?? {}).flatMap(([clientId, a]) => (a.sid ? [{ clientId, accountId, sid: a.sid }] : [])),
+  );
 }
 
 export interface SignOutReport {
@@ -151,15 +158,13 @@ async function wantsBackchannel(services: OutboxServices, clientId: string): Pro
 }
 
 async function revokeAndQueue(services: OutboxServices, userId: string, now: number, holdMs: number) {
-  const { rows: sessions } = await services.db.query<{ payload: SessionPayload }>(
+  const { rows: sessions } = await services.db.query<{ payload: SessionAuthorizations }>(
     `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
     [userId],
   );
   const notices: LogoutNotice[] = [];
-  for (const { payload } of sessions) {
-    for (const [clientId, authorization] of Object.entries(payload.authorizations ?? {})) {
-      if (authorization.sid && (await wantsBackchannel(services, clientId))) notices.push({ clientId, accountId: userId, sid: authorization.sid });
-    }
+  for (const notice of logoutNoticesFor(userId, sessions.map((r) => r.payload))) {
+    if (await wantsBackchannel(services, notice.clientId)) notices.push(notice);
   }
   const queued = await services.db.transaction(async (tx) => {
     await tx.query(

@@ -6,6 +6,7 @@ import { DuplicateUserError, UserRepository, type User } from '../../adapters/po
 import type { Config } from '../../config/index.ts';
 import { maskPhone, parsePhone, PhoneNumberError } from '../../methods/phone-number.ts';
 import { hashPassword } from '../../methods/password/argon2.ts';
+import { logoutNoticesFor, queueLogouts } from '../../provider/backchannel-outbox.ts';
 import { issueAccessPass, listAccessPasses, TAP_MAX_TTL_SECONDS, TAP_MIN_TTL_SECONDS } from '../../methods/tap/index.ts';
 import { conflict, notFound, usage } from '../errors.ts';
 import { optionalString, validDuration, validEmail, validLimit, validLocale, validName, validUsername } from '../validate.ts';
@@ -166,6 +167,8 @@ export async function revokeUserSessions(tx: Queryable, userId: string): Promise
     [userId],
   );
   const { rowCount } = await tx.query(`DELETE FROM oidc_models WHERE model = ANY($2::text[]) AND payload->>'accountId' = $1`, [userId, USER_MODELS]);
+  // The server's delivery timer sends these; a client without a back-channel URI is skipped there.
+  await queueLogouts(tx, logoutNoticesFor(userId, rows.map((r) => r.payload)));
   return {
     sessions: rows.map((r) => ({ uid: r.payload.uid ?? '', authorizations: r.payload.authorizations ?? {} })),
     revoked: rowCount,

@@ -4,6 +4,7 @@
 // relying party that was down — on PGlite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
+import { resetMfa, setUserDisabled } from '../../admin/operations/users.ts';
 import { deliverDueLogouts, pendingLogouts, signOutEverywhere } from '../../provider/backchannel-outbox.ts';
 import { Agent, type Page } from '../helpers/agent.ts';
 import { DB_KINDS } from '../helpers/database.ts';
@@ -205,5 +206,24 @@ describe.each(DB_KINDS)('logout (%s)', (db) => {
     clock.advance(2 * 3600_000);
     await deliveredAll();
     expect((await verifyLogoutToken(receiver.tokens('alpha')[sent]!, server.url, alpha.clientId)).sid).toBe(a.claims()!.sid);
+  });
+
+  it('IT disabling a user and resetting their MFA (sekisho user disable / reset-mfa) notify the clients', async () => {
+    const ctx = { services: server.services, actor: 'cli', validateClient: async () => undefined };
+    const agent = new Agent();
+    const a = await signIn(alpha, agent);
+    const sent = receiver.tokens('alpha').length;
+    await setUserDisabled(ctx, 'suzuki', true);
+    await deliveredAll();
+    const disabled = await Promise.all(receiver.tokens('alpha').slice(sent).map((t) => verifyLogoutToken(t, server.url, alpha.clientId)));
+    expect(disabled.map((t) => t.sid)).toContain(a.claims()!.sid);
+    await setUserDisabled(ctx, 'suzuki', false);
+
+    const b = await signIn(beta, new Agent());
+    const sentB = receiver.tokens('beta').length;
+    await resetMfa(ctx, 'suzuki');
+    await deliveredAll();
+    const reset = await Promise.all(receiver.tokens('beta').slice(sentB).map((t) => verifyLogoutToken(t, server.url, beta.clientId)));
+    expect(reset.map((t) => [t.sid, t.sub])).toEqual([[b.claims()!.sid, userId]]);
   });
 });
