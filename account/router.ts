@@ -143,9 +143,13 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
         methods: methods.map((m) => ({
           ...m,
           name: m.label ?? v.t(`account.kind.${m.kind}`),
-          kindLabel: v.t(`account.kind.${m.kind}`),
-          added: formatDate(v.lang, m.createdAt),
-          lastUsed: m.lastUsedAt ? formatDate(v.lang, m.lastUsedAt) : undefined,
+          // The kind is only worth repeating under a name the user chose.
+          facts: [
+            ...(m.label ? [v.t(`account.kind.${m.kind}`)] : []),
+            ...(m.phone ? [m.phone] : []),
+            v.t('account.added', { date: formatDate(v.lang, m.createdAt) }),
+            m.lastUsedAt ? v.t('account.lastUsed', { date: formatDate(v.lang, m.lastUsedAt) }) : v.t('account.neverUsed'),
+          ].join(' · '),
         })),
         backupCodes,
         labelMax: LABEL_MAX,

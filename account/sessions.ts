@@ -6,7 +6,7 @@ import type { Queryable } from '../adapters/postgres/database.ts';
 export async function sekishoSessionAlive(db: Queryable, clientId: string, userId: string, sid: string): Promise<boolean> {
   const { rows } = await db.query(
     `SELECT 1 FROM oidc_models
-     WHERE model = 'Session' AND payload->>'accountId' = $1 AND payload->'authorizations'->$2->>'sid' = $3
+     WHERE model = 'Session' AND payload->>'accountId' = $1 AND payload->'authorizations'->($2::text)->>'sid' = $3
        AND (expires_at IS NULL OR expires_at > now())
      LIMIT 1`,
     [userId, clientId, sid],

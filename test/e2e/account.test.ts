@@ -7,6 +7,7 @@ import { SignedValues, type AccountSession } from '../../account/session.ts';
 import { loadOrCreateSecret } from '../../adapters/postgres/server-secrets.ts';
 import { countBackupCodes, verifyBackupCode } from '../../methods/backup-codes/index.ts';
 import { Agent, findForm, text, type Page } from '../helpers/agent.ts';
+import { DB_KINDS } from '../helpers/database.ts';
 import { createUser, firstSignIn, steppingClock } from '../helpers/journey.ts';
 import { totpCode } from '../helpers/oath.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
@@ -14,7 +15,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'correct horse battery';
 
-describe('Security info page (/account)', () => {
+describe.each(DB_KINDS)('Security info page (/account) on %s', (db) => {
   const clock = steppingClock();
   let server: TestServer;
   let rp: Rp;
@@ -59,7 +60,7 @@ describe('Security info page (/account)', () => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer({ db: 'pglite', now: clock.now });
+    server = await startTestServer({ db, now: clock.now });
     rp = await createRp(server.url, server.services);
     userId = (await createUser(server.services, 'suzuki', PASSWORD, { name: '鈴木 花子' })).id;
     secret = (await firstSignIn(rp, 'suzuki', PASSWORD, clock)).secret;
