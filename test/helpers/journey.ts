@@ -69,9 +69,9 @@ export async function submitTotp(agent: Agent, page: Page, rp: Rp, secret: strin
   return agent.submit(page, '/verify/', { code: totpCode(secret, { at: new Date(clock.now()) }) }, rp.redirectUri);
 }
 
-/** Follows the page on to the relying party's callback and exchanges the code. */
+/** Follows the page on to the relying party's callback (declining a second-method offer on the way) and exchanges the code. */
 export async function finish(s: Started, rp: Rp, page: Page) {
-  const landing = await s.agent.follow(page, rp.redirectUri);
+  const landing = await skipOffer(s.agent, await s.agent.follow(page, rp.redirectUri), rp);
   if (!landing.location?.startsWith(rp.redirectUri)) throw new Error(`did not reach the RP: ${landing.status} ${landing.url}\n${landing.html.slice(0, 1500)}`);
   return rp.callback(landing.location!, s.request);
 }
