@@ -9,7 +9,7 @@ import ja from '../../locales/ja/index.ts';
 import { Agent, findForm, type Page } from '../helpers/agent.ts';
 import { DB_KINDS, type DbKind } from '../helpers/database.ts';
 import { startFakeTwilio, type FakeTwilio } from '../helpers/fake-twilio.ts';
-import { createUser, finish, skipOffer, start, steppingClock, submitPassword, type Started, type SteppingClock } from '../helpers/journey.ts';
+import { createUser, enrolTotp, finish, skipOffer, start, steppingClock, submitPassword, type Started, type SteppingClock } from '../helpers/journey.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -383,5 +383,71 @@ describe('voice calls that read the code aloud (pglite)', () => {
     expect(code).toMatch(/^\d{6}$/);
     const done = await s.agent.submit(codePage, '/verify/', { code }, env.rp.redirectUri);
     expect((await finish(s, env.rp, done)).claims()!.amr).toEqual(['pwd', 'tel', 'mfa']);
+  });
+});
+
+describe('a phone as the second method, and who may enrol (pglite)', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await setUp('pglite');
+  });
+  afterAll(() => tearDown(env));
+
+  it('adds a phone from the offer after the first enrolment without counting it as another factor', async () => {
+    const user = await createUser(env.server.services, 'second', PASSWORD);
+    const s = await start(env.rp, { prompt: 'login' });
+    const { page: offer } = await enrolTotp(s.agent, await submitPassword(s, env.rp, 'second', PASSWORD), env.rp, env.clock);
+    expect(offer.url).toMatch(/\/after-enrol$/);
+    const href = /id="offer-phone" href="([^"]+)"/.exec(offer.html)?.[1];
+    expect(href).toMatch(/\/enrol\/phone$/);
+    const form = await s.agent.get(new URL(href!, offer.url).toString());
+    expect(form.status).toBe(200);
+    const proof = await s.agent.submit(form, '/enrol/phone', { kind: 'alternate', number: '080-2222-3333', via: 'sms' }, env.rp.redirectUri);
+    const back = await s.agent.submit(proof, '/enrol/phone/verify', { code: env.fake.lastCode('+818022223333')! }, env.rp.redirectUri);
+    expect(back.url).toMatch(/\/after-enrol$/);
+    expect(back.html).not.toContain('id="offer-phone"');
+    const tokens = await finish(s, env.rp, await skipOffer(s.agent, back, env.rp));
+    expect(tokens.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
+    const methods = await env.server.services.methods.listForUser(user.id, { activeOnly: true });
+    expect(methods.map((m) => [m.kind, m.isDefault, m.phoneKind])).toEqual([
+      ['totp', true, null],
+      ['sms', false, 'alternate'],
+    ]);
+  });
+
+  it('does not let a user who has a method enrol a phone instead of proving it', async () => {
+    await userWithPhone(env, 'sneaky', 'sms');
+    const s = await signInToPhone(env, 'sneaky');
+    const form = await s.agent.get(s.mfa.url.replace(/second-factor$/, 'enrol/phone'));
+    expect(form.status).toBe(302);
+    expect(form.location).toMatch(/second-factor$/);
+    const csrf = findForm(s.mfa.html, '/send').hidden.csrf!;
+    const posted = await s.agent.post(s.mfa.url.replace(/second-factor$/, 'enrol/phone'), { csrf, kind: 'mobile', number: '090-9999-0000', via: 'sms' });
+    expect(posted.location).toMatch(/second-factor$/);
+    expect(env.fake.messages.some((m) => m.to === '+819099990000')).toBe(false);
+  });
+});
+
+describe('development with the console sender', () => {
+  const clock = steppingClock();
+  let server: TestServer;
+  let rp: Rp;
+  beforeAll(async () => {
+    server = await startTestServer({ now: clock.now, env: { NODE_ENV: 'development', SEKISHO_PHONE_SENDER: 'console' } });
+    rp = await createRp(server.url, server.services);
+  });
+  afterAll(() => server.close());
+
+  it('lets a developer press # on a console call from the waiting page', async () => {
+    const user = await createUser(server.services, 'dev', PASSWORD);
+    const method = await server.services.methods.create({ userId: user.id, kind: 'voice', phone: '+819012120000' });
+    await server.services.methods.activate(method.id);
+    const s = await start(rp, { prompt: 'login' });
+    const mfa = await submitPassword(s, rp, 'dev', PASSWORD);
+    const waiting = await s.agent.submit(mfa, '/send', {}, rp.redirectUri);
+    expect(waiting.html).toContain('id="dev-answer"');
+    const done = await s.agent.submit(waiting, '/dev/phone/answer', { key: '#' }, rp.redirectUri);
+    const tokens = await finish(s, rp, done);
+    expect(tokens.claims()!.amr).toEqual(['pwd', 'tel', 'mfa']);
   });
 });
