@@ -6,7 +6,7 @@ import { signTwilioRequest } from '../../adapters/twilio/signature.ts';
 import { describeTwiml } from '../../adapters/twilio/twiml.ts';
 import en from '../../locales/en/index.ts';
 import ja from '../../locales/ja/index.ts';
-import { Agent, findForm, type Page } from '../helpers/agent.ts';
+import { findForm, type Page } from '../helpers/agent.ts';
 import { DB_KINDS, type DbKind } from '../helpers/database.ts';
 import { startFakeTwilio, type FakeTwilio } from '../helpers/fake-twilio.ts';
 import { createUser, enrolTotp, finish, skipOffer, start, steppingClock, submitPassword, type Started, type SteppingClock } from '../helpers/journey.ts';
