@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { measureArgon2 } from './argon2.ts';
 import { cpuSecondsOf, cpuSecondsOfBackends, memoryOf, ownCpuSeconds, type Memory } from './lib/proc.ts';
 import { printReport, type BenchReport, type CpuPerSignIn, type Level, type Totals } from './lib/report.ts';
-import { benchDataDir, benchEnv, createBenchDatabase, freePort, startServer, type DbKind } from './lib/server.ts';
+import { benchDataDir, benchEnv, createBenchDatabase, freePort, startCommand, startServer, type DbKind } from './lib/server.ts';
 import { seed } from './lib/seed.ts';
 import { countSql } from './lib/sql-count.ts';
 import { UserPicker } from './lib/users.ts';
@@ -85,7 +85,9 @@ async function measured(t: SignInTarget, picker: UserPicker, meter: Meter, o: Lo
   const argon2 = await measureArgon2(settings.argon2Ms);
   const load = await runLoad(t, picker, { ...o, onWindowStart: meter.start, onWindowEnd: meter.stop });
   if (load.errors) console.error(`  ${load.errors} failed sign-ins, e.g.:\n  ${load.firstErrors.join('\n  ')}`);
-  return { load, argon2, ratio: load.perSecond / argon2.perSecond, cpu: meter.perSignIn(Math.max(1, load.signIns)) };
+  const cpu = meter.perSignIn(Math.max(1, load.signIns));
+  const ceiling = argon2.cpuMs / (cpu.serverMs + (cpu.postgresMs ?? 0) + cpu.benchMs);
+  return { load, argon2, ratio: load.perSecond / argon2.perSecond, cpu, ceiling };
 }
 
 async function main(): Promise<number> {
@@ -93,6 +95,15 @@ async function main(): Promise<number> {
   const db = await createBenchDatabase(settings.db, flags['database-url']);
   const env = benchEnv(await freePort(), data.dir, db);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const cleanUp = async () => {
+    await server?.stop();
+    await db.drop();
+    data.remove();
+  };
+  // Interrupted: still stop the server and drop the database.
+  const interrupted = () => void cleanUp().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     console.error(`seeding ${settings.users} users on ${db.kind}${db.name ? ` (${db.name})` : ''}…`);
     const seeded = await seed(env, settings.users);
@@ -124,7 +135,7 @@ async function main(): Promise<number> {
     const report: BenchReport = {
       at: new Date().toISOString(),
       machine: { cores: availableParallelism(), node: process.versions.node, db: db.kind },
-      settings: { ...settings, targets: TARGETS, exhaustedTotpSteps: picker.exhausted },
+      settings: { ...settings, server: startCommand(), targets: TARGETS, exhaustedTotpSteps: picker.exhausted },
       sqlPerSignIn,
       memoryIdle,
       levels,
@@ -145,9 +156,9 @@ async function main(): Promise<number> {
     if (server) console.error(`server output:\n${server.output()}`);
     throw err;
   } finally {
-    await server?.stop();
-    await db.drop();
-    data.remove();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await cleanUp();
   }
 }
 

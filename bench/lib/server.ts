@@ -2,7 +2,7 @@
 // memory and CPU can be read from /proc without the bench's own counted in.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -72,6 +72,8 @@ export function benchEnv(port: number, dataDir: string, db: BenchDatabase): Reco
     SEKISHO_DEMO: 'false',
     SEKISHO_LOG_LEVEL: 'warn',
     SEKISHO_LOCKOUT_THRESHOLD: '1000',
+    // Every bench browser comes from 127.0.0.1: the per-address ceiling would answer 429.
+    SEKISHO_POSTS_PER_MINUTE_PER_IP: '1000000',
   };
 }
 
@@ -88,11 +90,33 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node --max-semi-space-size=4 app/main.ts` (`nodeArgs` before the script) and waits until /healthz answers. */
+export interface StartCommand {
+  /** Variables the start script sets before `node` (VAR=value …). */
+  env: Record<string, string>;
+  /** Node's options and the script. */
+  args: string[];
+}
+
+/** `npm start` as package.json spells it, so the bench measures the server as it is deployed. */
+export function startCommand(): StartCommand {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0] && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  if (words.shift() !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  return { env, args: words };
+}
+
+/** Starts the server as `npm start` does (`nodeArgs` go before the script) and waits until /healthz answers. */
 export async function startServer(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=4', ...nodeArgs, 'app/main.ts'], {
+  const start = startCommand();
+  const script = start.args.at(-1)!;
+  const child: ChildProcess = spawn(process.execPath, [...start.args.slice(0, -1), ...nodeArgs, script], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...start.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -28,7 +28,7 @@ export async function submitLogin(turn: Turn, fields: Record<string, string>): P
   const { users } = turn.deps.services;
   const outcome = await turn.deps.regulator
     .attempt('password', subject, async () => {
-      user = await verifyFirstFactor({ users, directory: turn.deps.directory }, username, password);
+      user = await verifyFirstFactor({ users, directory: turn.deps.directory }, username, password, { user: known });
       return Boolean(user && !user.disabledAt);
     })
     .catch((err: unknown) => {

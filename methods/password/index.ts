@@ -9,9 +9,17 @@ export interface FirstFactorDeps {
   directory?: Directory;
 }
 
-/** The user when the password is right; undefined otherwise (whatever the reason). */
-export async function verifyFirstFactor(deps: FirstFactorDeps, username: string, password: string): Promise<User | undefined> {
-  const user = await deps.users.findByUsername(username);
+/**
+ * The user when the password is right; undefined otherwise (whatever the reason).
+ * `found` is the caller's own lookup of the name, so it is not read twice.
+ */
+export async function verifyFirstFactor(
+  deps: FirstFactorDeps,
+  username: string,
+  password: string,
+  found?: { user: User | undefined },
+): Promise<User | undefined> {
+  const user = found ? found.user : await deps.users.findByUsername(username);
   if (user?.source === 'local' || (!user && !deps.directory)) {
     if (!user?.passwordHash) return verifyAgainstDummy(password).then(() => undefined);
     return (await verifyPassword(user.passwordHash, password)) ? user : undefined;
