@@ -28,7 +28,7 @@ import {
   type AccountDeps,
   type Actor,
 } from './methods.ts';
-import { CODES_COOKIE, LOGIN_SECONDS, RECENT_AUTH_SECONDS, SESSION_COOKIE, type AccountSession } from './session.ts';
+import { CODES_COOKIE, CODES_SECONDS, RECENT_AUTH_SECONDS, SESSION_COOKIE, type AccountSession } from './session.ts';
 import { sekishoSessionAlive } from './sessions.ts';
 import { beginSignIn, completeSignIn, readSession, type SignInDeps } from './sign-in.ts';
 
@@ -254,8 +254,8 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     '/account/backup-codes',
     change(async (v) => {
       const codes = await regenerateBackupCodes(deps, v.actor);
-      const shown = { codes, createdAt: new Date(deps.now()).toISOString(), exp: nowSeconds() + LOGIN_SECONDS };
-      jar.write(v.ctx, CODES_COOKIE, deps.services.box.seal(JSON.stringify(shown), `account-codes:${v.session.sid}`), LOGIN_SECONDS);
+      const shown = { codes, createdAt: new Date(deps.now()).toISOString(), exp: nowSeconds() + CODES_SECONDS };
+      jar.write(v.ctx, CODES_COOKIE, deps.services.box.seal(JSON.stringify(shown), `account-codes:${v.session.sid}`), CODES_SECONDS);
       seeOther(v.ctx, '/account/backup-codes');
     }),
   );

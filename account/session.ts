@@ -14,6 +14,8 @@ export const SESSION_SECONDS = 15 * 60;
 export const RECENT_AUTH_SECONDS = 15 * 60;
 /** Time allowed between leaving for the sign-in pages and coming back. */
 export const LOGIN_SECONDS = 10 * 60;
+/** How long new backup codes can be shown, downloaded and printed before "I have saved them". */
+export const CODES_SECONDS = 10 * 60;
 
 export interface AccountSession {
   sub: string;
