@@ -2,7 +2,7 @@
 // code form for a code read aloud (read mode).
 import { interactionPath, type Turn } from '../journey.ts';
 import type { Method } from '../../adapters/postgres/methods.ts';
-import { modeFor, pendingOf, phoneOf, pickerPath, renderCode, renderStart } from '../phone.ts';
+import { modeFor, pendingOf, phoneOf, pickerPath, renderCall, renderCode, renderStart } from '../phone.ts';
 import { SIGNIN_PENDING, sendPath, verifyTypedCode } from './sms.ts';
 import type { FactorHandler } from './types.ts';
 
@@ -20,8 +20,11 @@ export const voiceHandler: FactorHandler = {
     const page = { method, otherWay: pickerPath(turn), error };
     if (!pending) return renderStart(turn, { ...page, mode: modeFor(phoneOf(turn), 'voice'), action: sendPath(turn, method) });
     if (pending.mode === 'voice_press') {
+      const call = { ...page, mode: pending.mode, action: callStatusPath(turn, method), resend: sendPath(turn, method) };
+      // With an error (say "call again" during the cool-down) the message is shown; else the waiting page polls.
+      if (error) return renderCall(turn, call);
       turn.ctx.status = 303;
-      return turn.ctx.redirect(callStatusPath(turn, method));
+      return turn.ctx.redirect(call.action);
     }
     await renderCode(turn, { ...page, mode: pending.mode, action: interactionPath(turn, `verify/${method.id}`), resend: sendPath(turn, method) });
   },

@@ -3,6 +3,7 @@
 import type { Method, MethodKind } from '../../adapters/postgres/methods.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
+import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import { parsePhone, PhoneNumberError, type PhoneKind } from '../../methods/phone-number.ts';
 import { verifySmsCode } from '../../methods/sms/index.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
@@ -40,10 +41,11 @@ export async function mayEnrol(turn: Turn, journey: Journey): Promise<boolean> {
   return (await usableMethods(turn, journey.userId)).length === 0;
 }
 
+/** "日本 (+81)": numbers typed without a country code are read as this country's. */
 function countryLabel(turn: Turn): string {
   const code = phoneOf(turn).settings.defaultCountry;
   const name = new Intl.DisplayNames([turn.lang], { type: 'region' }).of(code) ?? code;
-  return name;
+  return `${name} (+${getCountryCallingCode(code as CountryCode)})`;
 }
 
 export async function showPhoneEnrolment(turn: Turn, journey: Journey, user: User, error?: string, submitted?: FormValues): Promise<void> {

@@ -3,7 +3,7 @@ import type { Method } from '../../adapters/postgres/methods.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
 import { handlerFor } from '../factors/index.ts';
-import { SIGNIN_PENDING } from '../factors/sms.ts';
+import { SIGNIN_PENDING, sendPath } from '../factors/sms.ts';
 import { callStatusPath } from '../factors/voice.ts';
 import { finishWithError, interactionPath, saveJourney, type Journey, type Turn } from '../journey.ts';
 import { deliver, modeFor, pendingOf, phoneOf, pickerPath, renderCall, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
@@ -54,7 +54,7 @@ export async function callStatus(turn: Turn, journey: Journey, user: User, metho
     await saveJourney(turn, next);
     return continueJourney(turn, next, user);
   }
-  const page = { method, mode: pending.mode, action: callStatusPath(turn, method), resend: interactionPath(turn, `phone/${method.id}/send`), otherWay: pickerPath(turn) };
+  const page = { method, mode: pending.mode, action: callStatusPath(turn, method), resend: sendPath(turn, method), otherWay: pickerPath(turn) };
   if (state === 'expired') {
     await saveJourney(turn, withPending(journey, undefined));
     return renderCall(turn, { ...page, error: turn.t('phone.errors.callExpired') });

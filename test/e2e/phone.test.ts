@@ -227,6 +227,25 @@ describe('voice calls, enrolment, resend, failures and bad input (pglite)', () =
     expect(dev.status).toBe(404);
   });
 
+  it('says when "call again" comes too early, then calls again after the cool-down; an unanswered call expires', async () => {
+    await userWithPhone(env, 'redial', 'voice');
+    const { s, waiting } = await calling('redial');
+    const calls = env.fake.calls.length;
+    const early = await s.agent.submit(waiting, '/send', {}, env.rp.redirectUri);
+    expect(early.status).toBe(400);
+    expect(early.html).toMatch(/秒後に再送信できます/);
+    expect(env.fake.calls.length).toBe(calls);
+    env.clock.advance(31_000);
+    const again = await s.agent.submit(early, '/send', {}, env.rp.redirectUri);
+    expect(again.url).toMatch(/\/status$/);
+    expect(env.fake.calls.length).toBe(calls + 1);
+    env.clock.advance(6 * 60_000);
+    const expired = await s.agent.get(again.url);
+    expect(expired.status).toBe(400);
+    expect(expired.html).toContain(ja.phone.errors.callExpired);
+    expect((await env.fake.answerCall(env.fake.calls.at(-1)!.sid, '#')).status).toBe(409);
+  });
+
   it('enrols a phone as the first method, proven by an SMS code typed in full-width digits', async () => {
     const user = await createUser(env.server.services, 'newbie', PASSWORD);
     const s = await start(env.rp, { prompt: 'login' });
