@@ -13,6 +13,7 @@ import { backupCodesExtension } from '../interactions/steps/offer.ts';
 import type { InteractionDeps, JourneyState } from '../interactions/journey.ts';
 import type { PhoneSender } from '../adapters/twilio/sender.ts';
 import { createAccountPages } from '../account/index.ts';
+import { createAdminApi } from '../admin/api/router.ts';
 import { createAcrLadder, type AcrLadder } from '../provider/acr.ts';
 import { startBackchannelDelivery } from '../provider/backchannel-outbox.ts';
 import { createProvider } from '../provider/index.ts';
@@ -119,6 +120,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   provider.use(interactions.routes());
   provider.use(interactions.allowedMethods());
   provider.use((await createAccountPages(deps)).routes());
+  provider.use(createAdminApi({ services, provider }).routes());
   if (config.demo) provider.use(createDemoRouter(services).routes());
 
   const timers = [

@@ -47,9 +47,9 @@ export interface UserDetail extends UserSummary {
 }
 
 export interface NewUserInput {
-  username: unknown;
-  email: unknown;
-  name: unknown;
+  username?: unknown;
+  email?: unknown;
+  name?: unknown;
   locale?: unknown;
   phone?: unknown;
   /** Without one the user has no local password (directory sign-in). */
