@@ -10,6 +10,9 @@ export const backupCodesHandler: FactorHandler = {
   factor: 'backup_codes',
   rank: 10,
   pickerKey: 'backup.picker',
+  async available(turn, method) {
+    return (await countBackupCodes(turn.deps.services.db, method.userId)) > 0;
+  },
   async show(turn, _journey, method, error) {
     await render(turn, 'backup-verify', {
       title: turn.t('backup.verify.title'),

@@ -22,5 +22,7 @@ export interface FactorHandler {
    * After a successful verify (the factor is already saved in the journey): may render a page of its own
    * (e.g. "few backup codes left") whose Continue button posts to /continue; true when it did.
    */
+  /** False when the method exists but cannot be used now (a backup-code set with none left). */
+  available?(turn: Turn, method: Method): Promise<boolean>;
   afterVerify?(turn: Turn, journey: Journey, user: User): Promise<boolean>;
 }
