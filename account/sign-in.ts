@@ -29,6 +29,8 @@ export interface SignInDeps {
   now: () => number;
 }
 
+/** The token endpoint is this server; a slow answer means it cannot be reached at the issuer address. */
+const TOKEN_TIMEOUT_MS = 10_000;
 const random = () => randomBytes(32).toString('base64url');
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -54,11 +56,18 @@ export function beginSignIn(deps: SignInDeps, ctx: Context, options: { fresh: bo
 
 async function exchangeCode(deps: SignInDeps, code: string, verifier: string): Promise<string> {
   const basic = Buffer.from(`${encodeURIComponent(deps.client.clientId)}:${encodeURIComponent(deps.client.secret)}`).toString('base64');
-  const res = await fetch(`${deps.issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: deps.client.redirectUri, code_verifier: verifier }).toString(),
-  });
+  let res: Response;
+  try {
+    res = await fetch(`${deps.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: deps.client.redirectUri, code_verifier: verifier }).toString(),
+      signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
+    });
+  } catch (err) {
+    // The server cannot reach its own issuer address (a proxy that does not route back to itself).
+    throw new HttpError(503, 'account.errors.signInFailed', `token endpoint unreachable: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const body = (await res.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown };
   if (!res.ok || typeof body.id_token !== 'string') throw new HttpError(400, 'account.errors.signInFailed', `token endpoint: ${res.status} ${String(body.error)}`);
   return body.id_token;
