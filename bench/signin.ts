@@ -8,7 +8,7 @@ import * as OTPAuth from 'otpauth';
 import { CookieJar, HttpClient, type Reply } from './lib/http.ts';
 import type { BenchClient } from './lib/seed.ts';
 import { summarise, type LatencySummary } from './lib/stats.ts';
-import type { Pick, UserPicker } from './lib/users.ts';
+import type { UserPick, UserPicker } from './lib/users.ts';
 
 export class SignInError extends Error {
   readonly code = 'signin_failed';
@@ -69,7 +69,7 @@ async function submit(t: SignInTarget, jar: CookieJar, page: Reply, actionPart: 
 }
 
 /** One complete sign-in; throws SignInError naming the step that did not go as a sign-in should. */
-export async function signIn(t: SignInTarget, pick: Pick): Promise<void> {
+export async function signIn(t: SignInTarget, pick: UserPick): Promise<void> {
   const jar = new CookieJar();
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(12));

@@ -7,7 +7,7 @@ export interface BenchUser {
   totpSecret: string;
 }
 
-export interface Pick {
+export interface UserPick {
   user: BenchUser;
   /** The TOTP step whose code this sign-in types. */
   step: number;
@@ -28,7 +28,7 @@ export class UserPicker {
   }
 
   /** A user and a step not yet spent; undefined when every user has spent both usable steps. */
-  pick(now = Date.now()): Pick | undefined {
+  pick(now = Date.now()): UserPick | undefined {
     const current = Math.floor(now / this.#periodMs);
     for (let tried = 0; tried < this.#users.length; tried++) {
       const i = this.#next;
