@@ -75,6 +75,11 @@ class ModelAdapter implements Adapter {
   }
 }
 
+/** The client metadata extensions oidc-provider reads, from the columns only IT can set. */
+function trustMetadata(c: { firstParty: boolean; admin: boolean; mfaPolicy: string }) {
+  return { sekisho_first_party: c.firstParty, sekisho_admin: c.admin, sekisho_mfa_policy: c.mfaPolicy };
+}
+
 /** Dynamically registered and IT-managed clients share one table. */
 class ClientAdapter implements Adapter {
   readonly #clients: ClientRepository;
@@ -86,20 +91,20 @@ class ClientAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
     const { client_secret: secret, ...metadata } = payload as AdapterPayload & { client_secret?: string };
     const existing = await this.#clients.find(id);
+    const trust = { firstParty: existing?.firstParty ?? false, admin: existing?.admin ?? false, mfaPolicy: existing?.mfaPolicy ?? 'required' };
     await this.#clients.save({
       clientId: id,
-      metadata: { ...metadata, client_id: id },
+      // Trust comes from IT (the columns), never from what a client registered for itself.
+      metadata: { ...metadata, client_id: id, ...trustMetadata(trust) },
       secret: secret ?? null,
-      firstParty: existing?.firstParty ?? false,
-      admin: existing?.admin ?? false,
-      mfaPolicy: existing?.mfaPolicy ?? 'required',
+      ...trust,
     });
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const c = await this.#clients.find(id);
     if (!c) return undefined;
-    return { ...c.metadata, client_id: c.clientId, ...(c.secret ? { client_secret: c.secret } : {}) } as AdapterPayload;
+    return { ...c.metadata, client_id: c.clientId, ...trustMetadata(c), ...(c.secret ? { client_secret: c.secret } : {}) } as AdapterPayload;
   }
 
   async findByUid(): Promise<undefined> {

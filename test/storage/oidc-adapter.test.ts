@@ -169,7 +169,7 @@ describe.each(DB_KINDS)('oidc-provider adapter (%s)', (kind) => {
       const a = adapter('Client');
       const secret = `s-${newId()}`;
       await a.upsert('library', { client_id: 'library', client_secret: secret, ...metadata });
-      expect(await a.find('library')).toEqual({ client_id: 'library', client_secret: secret, ...metadata });
+      expect(await a.find('library')).toEqual({ client_id: 'library', client_secret: secret, ...metadata, sekisho_admin: false, sekisho_first_party: false, sekisho_mfa_policy: 'required' });
       const { rows } = await testDb.db.query<{ secret_enc: string; metadata: Record<string, unknown> }>(
         'SELECT secret_enc, metadata FROM clients WHERE client_id = $1',
         ['library'],
