@@ -323,9 +323,14 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
       await signOutAll(deps, v.actor);
       jar.clear(v.ctx, SESSION_COOKIE);
       jar.clear(v.ctx, CODES_COOKIE);
-      await render(v, 'account-signed-out', { title: v.t('account.signedOut.title') });
+      seeOther(v.ctx, '/account/signed-out');
     }),
   );
+  // Needs no session (it has just ended); a GET, so reloading it or switching its language repeats nothing.
+  router.get('/account/signed-out', async (ctx) => {
+    const lang = languageOf(ctx);
+    await renderPage(ctx, lang, 'account-signed-out', { title: translator(lang)('account.signedOut.title') });
+  });
 
   return router;
 }

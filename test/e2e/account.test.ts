@@ -294,9 +294,11 @@ describe.each(DB_KINDS)('Security info page (/account) on %s', (db) => {
     const other = new Agent();
     expect((await signInToAccount(other, secret)).page.url).toBe(url('/account'));
     const res = await change('/account/signout-all');
-    expect(res.status).toBe(200);
-    expect(res.html).toContain('すべてサインアウトしました');
+    expect(res.status).toBe(303);
     expect(browser.cookies.has('sekisho_account')).toBe(false);
+    const done = await browser.follow(res);
+    expect(done.url).toBe(url('/account/signed-out'));
+    expect(done.html).toContain('すべてサインアウトしました');
     const { rows } = await server.services.db.query(`SELECT 1 FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`, [userId]);
     expect(rows).toHaveLength(0);
     const request = await rp.authorize({ prompt: 'none' });
