@@ -97,12 +97,10 @@ describe.each(['pglite', 'postgres'] as const)('dynamic client registration, on 
     const ctx = { services: server.services, actor: 'test', validateClient: providerValidator(server.provider) };
     const { token } = await createInitialAccessToken(ctx, { ttl: '1h' });
     const res = await register({ ...METADATA, sekisho_admin: true, sekisho_first_party: true }, token);
-    expect(res.status).toBeLessThan(500);
-    if (res.status === 201) {
-      const client = (await res.json()) as Registered;
-      expect(await server.services.clients.find(client.client_id)).toMatchObject({ admin: false, firstParty: false });
-      const served = await server.provider.Client.find(client.client_id);
-      expect(served?.metadata()).toMatchObject({ sekisho_admin: false, sekisho_first_party: false });
-    }
+    expect(res.status).toBe(201);
+    const client = (await res.json()) as Registered;
+    expect(await server.services.clients.find(client.client_id)).toMatchObject({ admin: false, firstParty: false, mfaPolicy: 'required' });
+    const served = await server.provider.Client.find(client.client_id);
+    expect(served?.metadata()).toMatchObject({ sekisho_admin: false, sekisho_first_party: false, sekisho_mfa_policy: 'required' });
   }, 60_000);
 });
