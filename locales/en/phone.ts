@@ -58,6 +58,7 @@ export default {
       callExpired: 'The call was not answered in time. Call again, or sign in another way.',
       extensionInvalid: 'An extension is digits only (up to 10), and only for calls.',
       fraud: 'Sign-in refused: the call was answered with 0 (“this was not me”). IT has been told. If it was you after all, contact the IT help desk.',
+      flagged: 'Sign-in with this account is blocked because a sign-in was reported as “not me” on the phone. Contact the IT help desk to unblock it.',
       notAvailable: 'This method cannot be used right now.',
     },
     enrol: {

@@ -200,9 +200,17 @@ describe('voice calls, enrolment, resend, failures and bad input (pglite)', () =
     const audit = await env.server.services.audit.query({ userId: user.id, type: 'phone.fraud' });
     expect(audit).toHaveLength(1);
     expect(audit[0]!.details).toMatchObject({ methodId: method.id, callSid: call.sid });
-    // The flagged method is no longer offered: the user has nothing left and is sent to enrolment.
+    // The flagged method is no longer offered, and with nothing else left the password alone must not
+    // lead to enrolment (an attacker would register their own method): IT has to clear the flag.
     const next = await start(env.rp, { prompt: 'login' });
-    expect((await submitPassword(next, env.rp, 'victim', PASSWORD)).url).toMatch(/\/enrol$/);
+    const blocked = await submitPassword(next, env.rp, 'victim', PASSWORD);
+    expect(blocked.status).toBe(403);
+    expect(plainText(blocked.html)).toContain(ja.phone.errors.flagged);
+    const enrol = await next.agent.get(blocked.url.replace(/\/login$/, '/enrol/phone'));
+    expect(enrol.status).toBe(302);
+    expect(await env.server.services.methods.clearFlags(user.id)).toBe(1);
+    const cleared = await start(env.rp, { prompt: 'login' });
+    expect((await submitPassword(cleared, env.rp, 'victim', PASSWORD)).url).toMatch(/second-factor$/);
   });
 
   it('refuses replayed, unsigned and forged webhooks, and unknown calls, with 4xx', async () => {
