@@ -45,6 +45,8 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     const params = details.params as Record<string, unknown>;
     const client = await deps.provider.Client.find(String(params.client_id));
     const lang = languageOf(ctx, typeof params.ui_locales === 'string' ? params.ui_locales : undefined);
+    // Error pages for this request (a bad field, a CSRF failure) speak the interaction's language too.
+    ctx.state.lang = lang;
     const policy = clientExtension(client, 'sekisho_mfa_policy');
     return {
       ctx,

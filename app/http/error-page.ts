@@ -1,7 +1,7 @@
 // Turns errors from our own routes into localized 4xx pages (or JSON for API clients); only the
 // unexpected becomes a 500, and then without details.
 import type { Context, Next } from 'koa';
-import { translator } from '../i18n.ts';
+import { isLang, translator } from '../i18n.ts';
 import type { Logger } from '../logger.ts';
 import { HttpError } from './errors.ts';
 import { languageOf } from './locale.ts';
@@ -30,7 +30,7 @@ export function errorPages(log: Logger) {
     } catch (err) {
       const { status, key } = classify(err);
       if (status >= 500) log.error('request failed', { path: ctx.path, err: err instanceof Error ? err.stack : String(err) });
-      const lang = languageOf(ctx);
+      const lang = isLang(ctx.state.lang) ? ctx.state.lang : languageOf(ctx);
       const t = translator(lang);
       if (ctx.path.startsWith('/admin/api') || ctx.accepts('html', 'json') === 'json') {
         ctx.status = status;

@@ -1,4 +1,6 @@
 // Consent for third-party clients: what the client asks for, allow or deny.
+import { HttpError } from '../../app/http/errors.ts';
+import { field } from '../../app/http/form.ts';
 import { finishWithError, interactionPath, redirectToResult, render, type Turn } from '../journey.ts';
 
 interface ConsentDetails {
@@ -19,7 +21,10 @@ export async function showConsent(turn: Turn): Promise<void> {
 
 export async function submitConsent(turn: Turn, fields: Record<string, string>): Promise<void> {
   turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
-  if (fields.decision !== 'allow') return finishWithError(turn, 'access_denied', 'the user did not allow access');
+  // Only the two buttons' values count; anything else is a broken or forged form, not a "deny".
+  const decision = field(fields, 'decision', { max: 64, required: true });
+  if (decision !== 'allow' && decision !== 'deny') throw new HttpError(400, 'errors.badRequest', `decision ${decision}`);
+  if (decision === 'deny') return finishWithError(turn, 'access_denied', 'the user did not allow access');
   const { provider } = turn.deps;
   const { details } = turn;
   const accountId = details.session!.accountId;

@@ -163,7 +163,7 @@ describe.each(DB_KINDS)('oidc-provider adapter (%s)', (kind) => {
       redirect_uris: ['https://library.example.ac.jp/cb'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
-    };
+    } as const;
 
     it('a client registered through the adapter is found with its secret, sealed at rest', async () => {
       const a = adapter('Client');
@@ -188,7 +188,7 @@ describe.each(DB_KINDS)('oidc-provider adapter (%s)', (kind) => {
 
     it('a public client has no secret; unknown clients and lookups by uid or user code find nothing', async () => {
       const a = adapter('Client');
-      await a.upsert('spa', { client_id: 'spa', ...metadata, token_endpoint_auth_method: 'none' });
+      await a.upsert('spa', { client_id: 'spa', ...metadata, token_endpoint_auth_method: 'none' as const });
       expect((await a.find('spa'))?.client_secret).toBeUndefined();
       expect(await a.find('nobody')).toBeUndefined();
       expect(await a.findByUid('spa')).toBeUndefined();
