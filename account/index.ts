@@ -18,6 +18,7 @@ export async function createAccountPages(deps: InteractionDeps): Promise<Router>
     totp: deps.totp,
     regulator: deps.regulator,
     backupCodeFormat: services.config.backupCodeFormat,
+    phoneMethods: services.config.phone.methods,
     now: deps.now,
     csrf: deps.csrf,
     signIn: {

@@ -25,6 +25,8 @@ export interface AccountDeps {
   totp: TotpDeps;
   regulator: Regulator;
   backupCodeFormat: BackupCodeFormat;
+  /** Phone methods this server offers (config.phone.methods); phones of other kinds cannot be used. */
+  phoneMethods: readonly ('sms' | 'voice')[];
   now: () => number;
 }
 
@@ -50,6 +52,8 @@ export interface MethodRow {
   /** Phones only, masked. */
   phone: string | null;
   isDefault: boolean;
+  /** Blocked after the user reported a call or code they had not asked for; IT clears it. */
+  flagged: boolean;
   createdAt: Date;
   lastUsedAt: Date | null;
   canRename: boolean;
@@ -61,8 +65,14 @@ export interface Overview {
   backupCodes?: { left: number; total: number; low: boolean };
 }
 
-/** Methods a user signs in with day to day; backup codes are the fallback, never the only way in. */
-const isPrimary = (m: Method) => m.status === 'active' && m.kind !== 'backup_codes';
+/**
+ * Methods a user can sign in with day to day: active, not blocked by a fraud report, and (phones) of a
+ * kind this server still offers. Backup codes are the fallback, never the only way in.
+ */
+function usable(deps: AccountDeps, m: Method): boolean {
+  if (m.status !== 'active' || m.flaggedAt || m.kind === 'backup_codes') return false;
+  return m.kind === 'totp' || (deps.phoneMethods as readonly string[]).includes(m.kind);
+}
 
 export async function overview(deps: AccountDeps, userId: string): Promise<Overview> {
   const active = await deps.services.methods.listForUser(userId, { activeOnly: true });
@@ -72,10 +82,11 @@ export async function overview(deps: AccountDeps, userId: string): Promise<Overv
     label: m.label,
     phone: m.phone ? maskPhone(m.phone) : null,
     isDefault: m.isDefault,
+    flagged: Boolean(m.flaggedAt),
     createdAt: m.createdAt,
     lastUsedAt: m.lastUsedAt,
     canRename: m.kind !== 'backup_codes',
-    canMakeDefault: isPrimary(m) && !m.isDefault,
+    canMakeDefault: usable(deps, m) && !m.isDefault,
   }));
   if (!active.some((m) => m.kind === 'backup_codes')) return { methods };
   const left = await countBackupCodes(deps.services.db, userId);
@@ -126,7 +137,7 @@ export async function removeMethod(deps: AccountDeps, actor: Actor, methodId: st
     const all = await methods.listForUser(userId, { activeOnly: true });
     const method = all.find((m) => m.id === methodId);
     if (!method) return undefined;
-    if (isPrimary(method) && all.filter(isPrimary).length <= 1) throw new LastMethodError();
+    if (usable(deps, method) && all.filter((m) => usable(deps, m)).length <= 1) throw new LastMethodError();
     // Removing the default hands it to the next strongest method (MethodRepository.remove).
     await methods.remove(userId, methodId);
     return method;

@@ -147,6 +147,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
           facts: [
             ...(m.label ? [v.t(`account.kind.${m.kind}`)] : []),
             ...(m.phone ? [m.phone] : []),
+            ...(m.flagged ? [v.t('account.flagged')] : []),
             v.t('account.added', { date: formatDate(v.lang, m.createdAt) }),
             m.lastUsedAt ? v.t('account.lastUsed', { date: formatDate(v.lang, m.lastUsedAt) }) : v.t('account.neverUsed'),
           ].join(' · '),

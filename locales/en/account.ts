@@ -14,6 +14,7 @@ export default {
     },
     added: 'Added {{date}}',
     lastUsed: 'last used {{date}}',
+    flagged: 'blocked after a fraud report: contact the help desk',
     neverUsed: 'not used yet',
     codesLeft: 'Backup codes left: {{left}} of {{total}}.',
     codesLow: 'Few codes are left: generate a new set.',

@@ -14,6 +14,7 @@ export default {
     },
     added: '{{date}} に追加',
     lastUsed: '最終使用 {{date}}',
+    flagged: '不正の報告により停止中（ヘルプデスクにご連絡ください）',
     neverUsed: '未使用',
     codesLeft: 'バックアップ コードの残り: {{left}} / {{total}}',
     codesLow: '残りが少なくなっています。新しいコードを作成してください。',

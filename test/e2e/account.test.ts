@@ -265,6 +265,22 @@ describe.each(DB_KINDS)('Security info page (/account) on %s', (db) => {
     expect((await change(`/account/methods/${only!.id}/remove`)).status).toBe(409);
   });
 
+  it('shows a phone masked, and a phone blocked by a fraud report does not count as a way in', async () => {
+    const phone = await server.services.methods.create({ userId, kind: 'sms', phone: '+819012345678', phoneKind: 'mobile' });
+    await server.services.methods.activate(phone.id);
+    const list = await browser.get(url('/account'));
+    expect(text(list.html, `facts-${phone.id}`)).toContain('+81 •• •••• 5678');
+    expect(list.html).not.toContain('9012345678');
+    await server.services.methods.flag(phone.id);
+    const flagged = await browser.get(url('/account'));
+    expect(text(flagged.html, `facts-${phone.id}`)).toContain('不正の報告により停止中');
+    expect(flagged.html).not.toContain(`/account/methods/${phone.id}/default`);
+    const totp = (await methodsOf()).find((m) => m.kind === 'totp')!;
+    expect((await change(`/account/methods/${totp.id}/remove`)).status).toBe(409);
+    expect((await change(`/account/methods/${phone.id}/remove`)).status).toBe(303);
+    expect((await methodsOf()).map((m) => m.id)).toEqual([totp.id]);
+  });
+
   it('asks for the password again before a change when the sign-in is old', async () => {
     // The page's session as it is after reusing a Sekisho session signed in to 16 minutes ago.
     const signer = new SignedValues(await loadOrCreateSecret(server.services.db, server.services.box, 'account-session-key'));
