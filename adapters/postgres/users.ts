@@ -119,6 +119,30 @@ export class UserRepository {
     return { user: toUser(rows[0]!), created: rows[0]!.inserted };
   }
 
+  /** `upsert` for many rows in one statement (imports); returns how many were created. */
+  async upsertMany(users: readonly NewUser[]): Promise<number> {
+    if (!users.length) return 0;
+    const column = (pick: (u: NewUser) => string | null | undefined) => users.map((u) => pick(u) ?? null);
+    const { rows } = await this.#db.query<{ inserted: boolean }>(
+      `INSERT INTO users (id, username, email, name, locale, source, imported_phone)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       ON CONFLICT (lower(username)) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name,
+         locale = COALESCE(EXCLUDED.locale, users.locale), imported_phone = COALESCE(EXCLUDED.imported_phone, users.imported_phone),
+         updated_at = now()
+       RETURNING (xmax = 0) AS inserted`,
+      [
+        users.map(() => newId('u')),
+        column((u) => u.username),
+        column((u) => u.email),
+        column((u) => u.name),
+        column((u) => u.locale),
+        column((u) => u.source ?? 'local'),
+        column((u) => u.importedPhone),
+      ],
+    );
+    return rows.filter((r) => r.inserted).length;
+  }
+
   async update(id: string, patch: UserPatch): Promise<void> {
     const map: Record<keyof UserPatch, string> = {
       email: 'email',

@@ -100,15 +100,9 @@ export async function importUsers(ctx: OperationContext, text: string, options: 
   let created = 0;
   for (let start = 0; start < valid.length; start += batchSize) {
     const batch = valid.slice(start, start + batchSize);
-    created += await ctx.services.db.transaction(async (tx) => {
-      const users = new UserRepository(tx);
-      let n = 0;
-      for (const row of batch) {
-        const result = await users.upsert({ username: row.username, email: row.email, name: row.name, locale: row.locale, importedPhone: row.phone });
-        if (result.created) n++;
-      }
-      return n;
-    });
+    created += await ctx.services.db.transaction((tx) =>
+      new UserRepository(tx).upsertMany(batch.map((row) => ({ username: row.username, email: row.email, name: row.name, locale: row.locale, importedPhone: row.phone }))),
+    );
     options.onProgress?.(Math.min(start + batchSize, valid.length), valid.length);
   }
   const result = { total: rows.length, created, updated: valid.length - created, problems };
