@@ -3,6 +3,9 @@
 
 export type Strength = 1 | 2 | 3;
 
+/** The strongest level any factor offered here reaches (no WebAuthn yet, so not phishing-resistant). */
+export const ATTAINABLE_STRENGTH: Strength = 2;
+
 export const ACR = {
   sfa: 'https://refeds.org/profile/sfa',
   mfa: 'https://refeds.org/profile/mfa',

@@ -1,12 +1,14 @@
 // When a second factor is needed: the client's MFA policy, acr values asked for in the request
 // (acr_values or the claims parameter), and the strength the current session already has.
-import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import type { AcrLadder, Strength } from './acr.ts';
+import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { ATTAINABLE_STRENGTH, type AcrLadder, type Strength } from './acr.ts';
 
 export interface Requirement {
   strength: Strength;
   /** acr values the client asked for, known ones only, in its order. */
   requested: string[];
+  /** An essential acr was asked for and none of its values is known here: no sign-in can meet it. */
+  unsatisfiable: boolean;
 }
 
 interface AcrClaimRequest {
@@ -15,20 +17,30 @@ interface AcrClaimRequest {
   values?: string[];
 }
 
+function acrClaimRequest(params: Record<string, unknown>): AcrClaimRequest | undefined {
+  if (typeof params.claims !== 'string') return undefined;
+  try {
+    const claims = JSON.parse(params.claims) as { id_token?: { acr?: AcrClaimRequest }; userinfo?: { acr?: AcrClaimRequest } };
+    return claims.id_token?.acr ?? claims.userinfo?.acr ?? undefined;
+  } catch {
+    // oidc-provider rejects malformed claims itself.
+    return undefined;
+  }
+}
+
+function valuesOf(acr: AcrClaimRequest | undefined): string[] {
+  if (!acr) return [];
+  const values: string[] = [];
+  if (typeof acr.value === 'string') values.push(acr.value);
+  if (Array.isArray(acr.values)) values.push(...acr.values.filter((v): v is string => typeof v === 'string'));
+  return values;
+}
+
 /** acr values asked for by the request: acr_values first, then an acr member of the claims parameter. */
 export function requestedAcrValues(params: Record<string, unknown>): string[] {
   const values: string[] = [];
   if (typeof params.acr_values === 'string') values.push(...params.acr_values.split(' ').filter(Boolean));
-  if (typeof params.claims === 'string') {
-    try {
-      const claims = JSON.parse(params.claims) as { id_token?: { acr?: AcrClaimRequest }; userinfo?: { acr?: AcrClaimRequest } };
-      const acr = claims.id_token?.acr ?? claims.userinfo?.acr;
-      if (acr?.value) values.push(acr.value);
-      if (Array.isArray(acr?.values)) values.push(...acr.values.filter((v): v is string => typeof v === 'string'));
-    } catch {
-      // oidc-provider rejects malformed claims itself.
-    }
-  }
+  values.push(...valuesOf(acrClaimRequest(params)));
   return [...new Set(values)];
 }
 
@@ -47,7 +59,15 @@ export function requirementFor(params: Record<string, unknown>, clientPolicy: st
     const weakest = Math.min(...requested.map((v) => ladder.strengthOf(v)!)) as Strength;
     strength = Math.max(strength, weakest) as Strength;
   }
-  return { strength, requested };
+  const acrClaim = acrClaimRequest(params);
+  // OIDC Core 5.5.1.1: an essential acr that cannot be met is a failed authentication, never ignored.
+  const unsatisfiable = acrClaim?.essential === true && !valuesOf(acrClaim).some((v) => ladder.strengthOf(v) !== undefined);
+  return { strength, requested, unsatisfiable };
+}
+
+/** True when nothing Sekisho offers can meet the requirement (a phishing-resistant acr, an unknown essential one). */
+export function unattainable(need: Requirement): boolean {
+  return need.unsatisfiable || need.strength > ATTAINABLE_STRENGTH;
 }
 
 /** The acr a session carries for this request: the first requested value it satisfies, else its own. */
@@ -70,8 +90,9 @@ export function clientPolicyOf(ctx: KoaContextWithOIDC): string | undefined {
 
 /**
  * oidc-provider's base policy with the essential-acr checks moved out of `login` (we step up instead
- * of asking for the password again) and an `mfa` prompt after login that fires when the session is
- * weaker than the request needs.
+ * of asking for the password again), a first check that answers a request no sign-in here can meet
+ * with unmet_authentication_requirements at once (also under prompt=none, and before any password is
+ * asked), and an `mfa` prompt after login that fires when the session is weaker than the request needs.
  */
 export function buildPolicy(ladder: AcrLadder) {
   const { Prompt, Check, base } = interactionPolicy;
@@ -79,6 +100,14 @@ export function buildPolicy(ladder: AcrLadder) {
   const login = policy.get('login')!;
   login.checks.remove('essential_acr');
   login.checks.remove('essential_acrs');
+  login.checks.unshift(
+    new Check('acr_unattainable', 'no sign-in method here reaches the requested authentication context', (ctx) => {
+      if (unattainable(requirementFor(ctx.oidc.params as Record<string, unknown>, clientPolicyOf(ctx), ladder))) {
+        throw new errors.UnmetAuthenticationRequirements('no sign-in method here reaches the requested authentication context');
+      }
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+  );
 
   const mfa = new Prompt(
     { name: 'mfa', requestable: false },

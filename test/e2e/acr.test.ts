@@ -148,6 +148,31 @@ describe.each(DB_KINDS)('acr values and step-up (%s)', (db) => {
     expect((await errorAtRp(s, strict)).get('error')).toBe('unmet_authentication_requirements');
   });
 
+  it('ends with unmet_authentication_requirements for an essential acr with no value known here; unknown voluntary values are ignored', async () => {
+    const unknown = 'https://example.org/assurance/level-9';
+    const s = await start(required, { claims: claimsFor({ essential: true, values: [unknown] }) });
+    expect((await errorAtRp(s, required)).get('error')).toBe('unmet_authentication_requirements');
+    // The same value asked for voluntarily is only a wish: the sign-in goes ahead.
+    const voluntary = await start(required, { acr_values: unknown });
+    expect(voluntary.page.html).toContain('name="password"');
+  });
+
+  it('answers prompt=none with unmet_authentication_requirements when no sign-in could meet the request', async () => {
+    const s = await start(required);
+    const page = await submitPassword(s, required, 'sato', PASSWORD);
+    clock.nextStep();
+    await finish(s, required, await submitTotp(s.agent, page, required, secret, clock));
+    const silent = await start(required, { prompt: 'none', acr_values: PHISHING_RESISTANT }, s.agent);
+    expect((await errorAtRp(silent, required)).get('error')).toBe('unmet_authentication_requirements');
+  });
+
+  it('refuses a client whose sekisho_mfa_policy is neither required, optional nor a supported acr', async () => {
+    const odd = await createRp(server.url, server.services, { mfaPolicy: 'https://example.org/unknown-level' });
+    const s = await start(odd);
+    expect(s.page.status).toBe(400);
+    expect(s.page.location).toBeUndefined();
+  });
+
   it('answers prompt=none that needs a step-up with an error instead of a weaker acr', async () => {
     const { agent } = await passwordOnlySession();
     const s = await start(optional, { acr_values: ACR.mfa, prompt: 'none' }, agent);
