@@ -123,7 +123,10 @@ function sendError(ctx: Context, err: unknown): void {
     ctx.status = err.status;
     ctx.body = { error: err.code, error_description: t(`cli.errors.${err.key}`), field: null };
   } else {
-    throw err;
+    // The API answers in JSON even when something unexpected broke; details stay in the server log.
+    ctx.app.emit('error', err, ctx);
+    ctx.status = 500;
+    ctx.body = { error: 'server_error', error_description: t('cli.errors.server_error'), field: null };
   }
 }
 
@@ -165,5 +168,10 @@ export function createAdminApi(deps: AdminApiDeps): Router {
       });
     });
   }
+  // Anything else under the prefix is a JSON 404, not the provider's HTML page.
+  router.all('/{*rest}', (ctx) => {
+    ctx.status = 404;
+    ctx.body = { error: 'not_found', error_description: translator('en')('cli.errors.route_not_found'), field: null };
+  });
   return router;
 }

@@ -193,6 +193,7 @@ export default {
       body_too_large: 'the request body is larger than 64 KiB',
       malformed_json: 'the request body is not valid JSON',
       invalid_body: 'the request body must be a JSON object',
+      server_error: 'the server failed; the error is in its log',
       route_not_found: 'no such admin API route',
     },
   },

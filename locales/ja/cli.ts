@@ -193,6 +193,7 @@ export default {
       body_too_large: 'リクエスト本文が 64 KiB を超えています',
       malformed_json: 'リクエスト本文が正しい JSON ではありません',
       invalid_body: 'リクエスト本文は JSON オブジェクトにしてください',
+      server_error: 'サーバーでエラーが起きました。詳細はサーバーのログにあります',
       route_not_found: 'そのような管理 API はありません',
     },
   },

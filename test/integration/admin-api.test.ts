@@ -169,5 +169,8 @@ describe.each(DB_KINDS)('admin API (%s)', (kind) => {
     const adds = (await (await api('/audit?type=user.add&user=hanako')).json()) as { actor: string }[];
     expect(adds.map((a) => a.actor)).toEqual(['client:helpdesk']);
     expect((await api('/audit?since=whenever')).status).toBe(400);
+    const unknown = await api('/nothing/here');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: 'not_found' });
   }, 60_000);
 });
