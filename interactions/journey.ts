@@ -112,8 +112,9 @@ export async function finishWithError(turn: Turn, error: string, description: st
   await redirectToResult(turn, { error, error_description: description });
 }
 
-export async function redirectToResult(turn: Turn, result: Record<string, unknown>): Promise<void> {
-  const url = await turn.deps.provider.interactionResult(turn.ctx.req, turn.ctx.res, result, { mergeWithLastSubmission: false });
+/** `merge` keeps the previous prompt's result (consent after a login that prompt=login demanded). */
+export async function redirectToResult(turn: Turn, result: Record<string, unknown>, merge = false): Promise<void> {
+  const url = await turn.deps.provider.interactionResult(turn.ctx.req, turn.ctx.res, result, { mergeWithLastSubmission: merge });
   turn.ctx.status = 303;
   turn.ctx.redirect(url);
 }

@@ -98,6 +98,15 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     await submitLogin(t, fields);
   });
 
+  // A GET of a form's own address (the language switcher on a page shown after a POST, a reload from
+  // the address bar) goes back to the page with that form.
+  const entry = (ctx: Context) => `/interaction/${encodeURIComponent(ctx.params.uid!)}`;
+  router.get('/interaction/:uid/login', (ctx) => ctx.redirect(entry(ctx)));
+  router.get('/interaction/:uid/consent', (ctx) => ctx.redirect(entry(ctx)));
+  router.get('/interaction/:uid/verify/:methodId', (ctx) =>
+    ctx.redirect(`${entry(ctx)}/second-factor?method=${encodeURIComponent(ctx.params.methodId!)}`),
+  );
+
   router.get('/interaction/:uid/second-factor', withJourney((t, journey) => showSecondFactor(t, journey)));
   router.get('/interaction/:uid/methods', withJourney((t, journey) => showPicker(t, journey)));
   router.post(

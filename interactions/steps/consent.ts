@@ -35,5 +35,6 @@ export async function submitConsent(turn: Turn, fields: Record<string, string>):
   if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
   const grantId = await grant.save();
   await turn.deps.services.audit.record({ type: 'consent.granted', userId: accountId, clientId, details: { scopes: missing.missingOIDCScope ?? [] } });
-  await redirectToResult(turn, { consent: { grantId } });
+  // Merged with the login of this authorization request: without it, prompt=login would ask again.
+  await redirectToResult(turn, { consent: { grantId } }, true);
 }
