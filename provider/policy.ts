@@ -109,9 +109,11 @@ export function buildPolicy(ladder: AcrLadder) {
     }),
   );
 
+  // Under prompt=none a session too weak for the request is answered with login_required: what is
+  // missing is authentication (a further factor), as for a session older than max_age.
   const mfa = new Prompt(
     { name: 'mfa', requestable: false },
-    new Check('strength_required', 'the session is weaker than this request needs', 'interaction_required', (ctx) => {
+    new Check('strength_required', 'the session is weaker than this request needs', 'login_required', (ctx) => {
       const { session, params } = ctx.oidc;
       if (!session?.accountId) return Check.NO_NEED_TO_PROMPT;
       const need = requirementFor(params as Record<string, unknown>, clientPolicyOf(ctx), ladder);

@@ -173,10 +173,10 @@ describe.each(DB_KINDS)('acr values and step-up (%s)', (db) => {
     expect(s.page.location).toBeUndefined();
   });
 
-  it('answers prompt=none that needs a step-up with an error instead of a weaker acr', async () => {
+  it('answers prompt=none that needs a step-up with login_required instead of a weaker acr', async () => {
     const { agent } = await passwordOnlySession();
     const s = await start(optional, { acr_values: ACR.mfa, prompt: 'none' }, agent);
-    expect((await errorAtRp(s, optional)).get('error')).toBe('interaction_required');
+    expect((await errorAtRp(s, optional)).get('error')).toBe('login_required');
   });
 
   it('forces a fresh sign-in (password and code) when the session is older than max_age; auth_time is the new sign-in', async () => {
