@@ -1,6 +1,6 @@
 // oidc-provider, configured for Sekisho: code flow with PKCE, ES256 ID tokens, acr/amr, the MFA prompt.
 import type { Context } from 'koa';
-import { Provider, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, Provider, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { ClientRepository } from '../adapters/postgres/clients.ts';
 import type { Queryable } from '../adapters/postgres/database.ts';
@@ -72,8 +72,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       properties: [...CLIENT_EXTENSIONS],
       validator(_ctx, key, value) {
         if (value === undefined) return;
-        if (key === 'sekisho_mfa_policy' && typeof value !== 'string') throw new Error('sekisho_mfa_policy must be a string');
-        if (key !== 'sekisho_mfa_policy' && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
+        if (key === 'sekisho_mfa_policy') {
+          if (!isMfaPolicy(value, ladder)) throw new errors.InvalidClientMetadata("sekisho_mfa_policy must be 'required', 'optional' or a supported acr value");
+        } else if (typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
+        }
       },
     },
     features: {
@@ -140,6 +143,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     void queueLogouts(deps.db, [{ clientId: client.clientId, accountId, sid }]).catch(() => undefined);
   });
   return provider;
+}
+
+function isMfaPolicy(value: unknown, ladder: AcrLadder): boolean {
+  return value === 'required' || value === 'optional' || (typeof value === 'string' && ladder.strengthOf(value) !== undefined);
 }
 
 /**
