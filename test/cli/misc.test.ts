@@ -76,11 +76,18 @@ describe.each(DB_KINDS)('sekisho db, keys and audit (%s)', (kind) => {
     const after = await cli.json<{ kid: string; status: string }[]>(['keys', 'list']);
     expect(after.filter((k) => k.status === 'current').map((k) => k.kid).sort()).toEqual([...activated.kids].sort());
     expect(after.filter((k) => k.status === 'retired')).toHaveLength(2);
+
+    // Keys retired longer ago than the longest token lifetime (14 days) are dropped by the next rotation.
+    await cli.withDb((db) => db.query(`UPDATE signing_keys SET retired_at = now() - interval '15 days' WHERE status = 'retired'`));
+    const pruning = await cli.run(['keys', 'rotate']);
+    expect(pruning.stdout).toContain('2 retired keys older than 14 days were removed');
+    const left = await cli.json<{ status: string }[]>(['keys', 'list']);
+    expect(left.map((k) => k.status).sort()).toEqual(['current', 'current', 'next', 'next']);
   }, 300_000);
 
   it('filters the audit log by type, time and user, and refuses bad filters', async () => {
     const rotations = await cli.json<{ type: string; actor: string }[]>(['audit', '--type', 'keys', '--since', '1h']);
-    expect(rotations.map((r) => r.type)).toEqual(['keys.rotate', 'keys.rotate']);
+    expect(rotations.map((r) => r.type)).toEqual(['keys.rotate', 'keys.rotate', 'keys.rotate']);
     expect(await cli.json(['audit', '--since', '2999-01-01'])).toEqual([]);
     expect(await cli.json(['audit', '--limit', '1'])).toHaveLength(1);
     for (const args of [['--since', 'yesterday'], ['--limit', '0'], ['--user', 'no such user']]) {
