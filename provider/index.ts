@@ -167,8 +167,8 @@ function outboundFetch(config: Config, privateHosts: readonly string[]): NonNull
 
 /**
  * Three behaviours oidc-provider has no option for:
- * - the acr of a session depends on what this request asked for (a GakuNin RP asked for
- *   GakuNin AAL2 gets that value from a session that reached REFEDS MFA);
+ * - the acr of a session depends on what this request (or, when it asked for nothing, the client's
+ *   minimum) names: a GakuNin RP gets GakuNin AAL2 from a session that reached REFEDS MFA;
  * - `sid` goes into every ID token, since brokers key logout on it;
  * - `azp` (the client) goes into every ID token; Keycloak and other brokers check it.
  */
@@ -178,7 +178,10 @@ function patchPerRequestBehaviour(provider: Provider, ladder: AcrLadder): void {
     get(this: KoaContextWithOIDC['oidc']) {
       const sessionAcr = this.session?.acr;
       const need = requirementFor((this.params ?? {}) as Record<string, unknown>, undefined, ladder);
-      return acrForRequest(sessionAcr, need.requested, ladder);
+      // Nothing asked for: a client whose minimum is an acr value hears that value when it is met.
+      const policy = clientExtension(this.client, 'sekisho_mfa_policy');
+      const named = typeof policy === 'string' && ladder.strengthOf(policy) !== undefined ? [policy] : [];
+      return acrForRequest(sessionAcr, need.requested.length ? need.requested : named, ladder);
     },
   });
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
