@@ -187,6 +187,15 @@ describe.each(DB_KINDS)('Keycloak broker checklist (%s)', (db) => {
     expect(refused?.cause?.[0]?.parameters?.error).toBe('invalid_client');
   });
 
+  it('a refresh keeps answering with access_token, id_token (azp, sid) and session_state', async () => {
+    const { tokens, claims } = await signIn(basic, new Agent());
+    const refreshed = await oidc.refreshTokenGrant(basic.config, tokens.refresh_token!);
+    expect(refreshed.access_token).toBeTruthy();
+    const again = refreshed.claims()!;
+    expect([again.sub, again.azp, again.sid]).toEqual([sub, basic.clientId, claims.sid]);
+    expect(refreshed.session_state).toBe(claims.sid);
+  });
+
   it('ui_locales picks the page language', async () => {
     const ja = await start(basic, { ui_locales: 'ja' });
     expect(ja.page.html).toContain('<html lang="ja">');
