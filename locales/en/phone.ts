@@ -35,7 +35,8 @@ export default {
       refresh: 'Check now',
     },
     sms: {
-      message: 'Sekisho verification code: {{code}}. It is valid for 10 minutes. Never tell it to anyone, IT staff included.',
+      // One SMS segment: at most 70 characters in Japanese (UCS-2), 160 in plain English.
+      message: 'Sekisho verification code: {{code}} (valid 10 minutes). Never share it with anyone.',
     },
     voice: {
       prompt: 'This is Sekisho. Someone is signing in to your account. If it is you, press the hash key. If it is not you, press zero.',

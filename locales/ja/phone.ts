@@ -35,7 +35,8 @@ export default {
       refresh: '今すぐ確認',
     },
     sms: {
-      message: 'Sekisho の確認コード: {{code}}（10 分間有効）。このコードは誰にも教えないでください（情報システム担当者にも）。',
+      // One SMS segment: at most 70 characters in Japanese (UCS-2), 160 in plain English.
+      message: 'Sekisho の確認コード: {{code}}（10分間有効）。このコードは誰にも教えないでください。',
     },
     voice: {
       prompt: 'こちらはセキショです。お客様のアカウントにサインインしようとしています。ご本人の場合は、シャープを押してください。お心当たりがない場合は、ゼロを押してください。',
