@@ -7,12 +7,12 @@ import { isLang, translator, type Lang } from '../app/i18n.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { AdminError, EXIT_CODES, usage } from './errors.ts';
 import { clientCommands } from './commands/client.ts';
-import { miscCommands } from './commands/misc.ts';
+import { dbCommands, operationsCommands } from './commands/misc.ts';
 import type { Command, CommandEnv, CommandOutput } from './commands/types.ts';
 import { userCommands } from './commands/user.ts';
 import type { ClientMetadataValidator, OperationContext } from './operations/context.ts';
 
-export const COMMANDS: Command[] = [...miscCommands.slice(0, 1), ...userCommands, ...clientCommands, ...miscCommands.slice(1)];
+export const COMMANDS: Command[] = [...dbCommands, ...userCommands, ...clientCommands, ...operationsCommands];
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
   json: { type: 'boolean' },
@@ -137,7 +137,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!command) {
       if (located.group) print(io.stdout, groupHelp(t, located.group));
       else print(io.stdout, generalHelp(t));
-      return positionals.length || values.help || located.group || argv.length === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+      return values.help || located.group || argv.length === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
     }
     if (values.help) {
       print(io.stdout, commandHelp(t, command));

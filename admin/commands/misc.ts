@@ -1,4 +1,4 @@
-// sekisho db migrate, keys …, audit, config check
+// sekisho db migrate; keys …, audit, config check
 import { migrate } from '../../adapters/postgres/migrate.ts';
 import { queryAudit } from '../operations/audit.ts';
 import { listKeys, rotateKeys } from '../operations/keys.ts';
@@ -7,7 +7,7 @@ import { flag, str, type Command } from './types.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : '');
 
-export const miscCommands: Command[] = [
+export const dbCommands: Command[] = [
   {
     path: ['db', 'migrate'],
     args: [],
@@ -23,6 +23,9 @@ export const miscCommands: Command[] = [
       };
     },
   },
+];
+
+export const operationsCommands: Command[] = [
   {
     path: ['keys', 'list'],
     args: [],
