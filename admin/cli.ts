@@ -55,6 +55,7 @@ function generalHelp(t: TFunction): string[] {
     ...(Object.entries(EXIT_CODES) as [string, number][]).map(([name, code]) => `  ${code}  ${t(`cli.help.exit_${name}`)}`),
     '',
     t('cli.help.environment'),
+    t('cli.help.embedded'),
   ];
 }
 

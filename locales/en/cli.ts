@@ -20,6 +20,7 @@ export default {
       exit_not_found: 'the user or client does not exist',
       exit_conflict: 'it already exists',
       environment: 'Configuration comes from the same environment as the server (DATABASE_URL, SEKISHO_DATA_DIR, SEKISHO_SECRET_KEY, …).',
+      embedded: 'With the embedded database (no DATABASE_URL) only one process may open it: stop the server first, or use the admin API of the running server.',
       group: 'sekisho {{group}} commands:',
       seeGlobal: 'Also: --json, --lang ja|en, --help. Exit codes: sekisho --help.',
     },

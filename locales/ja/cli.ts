@@ -20,6 +20,7 @@ export default {
       exit_not_found: 'ユーザーまたはクライアントが存在しない',
       exit_conflict: 'すでに存在する',
       environment: '設定はサーバーと同じ環境変数から読みます (DATABASE_URL、SEKISHO_DATA_DIR、SEKISHO_SECRET_KEY など)。',
+      embedded: '組み込みデータベース (DATABASE_URL なし) は一つのプロセスしか開けません。先にサーバーを止めるか、動いているサーバーの管理 API を使ってください。',
       group: 'sekisho {{group}} のコマンド:',
       seeGlobal: 'ほかに --json、--lang ja|en、--help。終了コードは sekisho --help を参照。',
     },
