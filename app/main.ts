@@ -1,5 +1,6 @@
 // `npm start`: validate the configuration, open storage, start the server.
 import { ConfigError, loadConfig } from '../config/index.ts';
+import { DatabaseInUseError } from '../adapters/postgres/database.ts';
 import { createApp } from './create-app.ts';
 import { ensureDemo } from './demo.ts';
 import { openServices } from './services.ts';
@@ -14,7 +15,11 @@ async function main(): Promise<void> {
     for (const p of err.problems) console.error(`  ${p.key}: ${p.message}`);
     process.exit(1);
   }
-  const services = await openServices(config);
+  const services = await openServices(config).catch((err: unknown) => {
+    if (!(err instanceof DatabaseInUseError)) throw err;
+    console.error(`Sekisho cannot start: ${err.message}`);
+    process.exit(1);
+  });
   const app = await createApp(services);
   await app.listen(config.port, config.host);
   console.log(`Sekisho listening on ${config.issuer} (${services.db.kind}${config.databaseUrl ? '' : ', ' + config.dataDir})`);

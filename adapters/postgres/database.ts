@@ -1,7 +1,8 @@
 // One small SQL port with two implementations: PGlite (embedded, in-process) and pg (a real server).
 // The same SQL runs on both; callers never see which one they have.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -81,12 +82,49 @@ class PostgresDatabase implements Database {
   }
 }
 
+/** Two processes on one PGlite folder corrupt it, and PGlite itself does not lock it. */
+export class DatabaseInUseError extends Error {
+  readonly code = 'database_in_use';
+  constructor(dir: string, pid: number) {
+    super(`the embedded database in ${dir} is in use by process ${pid}; stop it first (or use the admin API while the server runs)`);
+    this.name = 'DatabaseInUseError';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockFolder(dir: string): () => void {
+  const path = join(dir, 'sekisho.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(path, 'utf8'));
+      if (holder && holder !== process.pid && isAlive(holder)) throw new DatabaseInUseError(dir, holder);
+      // Left behind by a process that died: take it over.
+      rmSync(path, { force: true });
+    }
+  }
+  throw new DatabaseInUseError(dir, 0);
+}
+
 class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   readonly #db: PGlite;
+  readonly #unlock: () => void;
 
-  constructor(db: PGlite) {
+  constructor(db: PGlite, unlock: () => void = () => undefined) {
     this.#db = db;
+    this.#unlock = unlock;
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
@@ -111,6 +149,7 @@ class PgliteDatabase implements Database {
 
   async close(): Promise<void> {
     await this.#db.close();
+    this.#unlock();
   }
 }
 
@@ -129,7 +168,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   // Loaded lazily: the WebAssembly build is large and production on PostgreSQL never needs it.
   const { PGlite } = await import('@electric-sql/pglite');
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const db = await PGlite.create(options.dataDir ?? 'memory://');
-  return new PgliteDatabase(db);
+  if (!options.dataDir) return new PgliteDatabase(await PGlite.create('memory://'));
+  mkdirSync(options.dataDir, { recursive: true });
+  const unlock = lockFolder(options.dataDir);
+  try {
+    return new PgliteDatabase(await PGlite.create(options.dataDir), unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
 }
