@@ -196,6 +196,21 @@ describe('journey rules', () => {
       expect(english.html).toContain('<html lang="en">');
       expect(english.html).toContain('name="password"');
     });
+
+    it('the switcher on a page shown after a wrong code leads to the code form in the other language', async () => {
+      await createUser(server.services, 'polyglot', PASSWORD);
+      await firstSignIn(rp, 'polyglot', PASSWORD, clock);
+      clock.nextStep();
+      const s = await start(rp, { prompt: 'login' });
+      const codePage = await submitPassword(s, rp, 'polyglot', PASSWORD);
+      const failed = await s.agent.submit(codePage, '/verify/', { code: '12345' }, rp.redirectUri);
+      expect(failed.status).toBe(400);
+      const link = /href="([^"]*\?lang=en)"/.exec(failed.html)![1]!;
+      const english = await s.agent.follow(await s.agent.get(new URL(link, failed.url).toString()));
+      expect(english.status).toBe(200);
+      expect(english.html).toContain('<html lang="en">');
+      expect(english.html).toContain('Enter the code from your authenticator app');
+    });
   });
 
   describe('cookies and headers', () => {
