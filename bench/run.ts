@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureArgon2 } from './argon2.ts';
-import { cpuSecondsOf, cpuSecondsOfBackends, memoryOf, ownCpuSeconds, type Memory } from './lib/proc.ts';
+import { backendCpuBetween, cpuSecondsOf, cpuSecondsOfBackends, memoryOf, ownCpuSeconds, type Memory } from './lib/proc.ts';
 import { printReport, type BenchReport, type CpuPerSignIn, type Level, type Totals } from './lib/report.ts';
 import { benchDataDir, benchEnv, createBenchDatabase, freePort, startCommand, startServer, type DbKind } from './lib/server.ts';
 import { seed } from './lib/seed.ts';
@@ -67,7 +67,7 @@ interface Meter {
 
 /** CPU used by the server, its PostgreSQL backends and the bench between start and stop. */
 function cpuMeter(serverPid: number, database: string | undefined): Meter {
-  const snap = () => ({ server: cpuSecondsOf(serverPid), pg: database ? cpuSecondsOfBackends(database) : 0, bench: ownCpuSeconds() });
+  const snap = () => ({ server: cpuSecondsOf(serverPid), pg: database ? cpuSecondsOfBackends(database) : new Map<number, number>(), bench: ownCpuSeconds() });
   let a = snap();
   let b = a;
   return {
@@ -75,7 +75,7 @@ function cpuMeter(serverPid: number, database: string | undefined): Meter {
     stop: () => void (b = snap()),
     perSignIn: (n) => ({
       serverMs: ((b.server - a.server) * 1000) / n,
-      postgresMs: database ? ((b.pg - a.pg) * 1000) / n : null,
+      postgresMs: database ? (backendCpuBetween(a.pg, b.pg) * 1000) / n : null,
       benchMs: ((b.bench - a.bench) * 1000) / n,
     }),
   };

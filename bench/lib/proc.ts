@@ -30,18 +30,25 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-/** CPU seconds of the PostgreSQL backends serving one database (their command line names it). */
-export function cpuSecondsOfBackends(database: string): number {
-  let total = 0;
+/** CPU seconds of each PostgreSQL backend serving one database (their command line names it), by pid. */
+export function cpuSecondsOfBackends(database: string): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmdline.startsWith('postgres:') && cmdline.includes(` ${database} `)) total += cpuSecondsOf(Number(name));
+      if (cmdline.startsWith('postgres:') && cmdline.includes(` ${database} `)) byPid.set(Number(name), cpuSecondsOf(Number(name)));
     } catch {
       // The process ended while we looked.
     }
   }
+  return byPid;
+}
+
+/** CPU the backends used between two snapshots; a backend that ended in between is not counted. */
+export function backendCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
   return total;
 }
 
