@@ -1,7 +1,9 @@
 // The physical limit of a password sign-in: argon2id verifications per second at the server's
 // parameters, as many at once as there are cores (what the server's slot gate allows).
+import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import argon2 from 'argon2';
 import { ARGON2_OPTIONS } from '../methods/password/argon2.ts';
 
@@ -50,3 +52,18 @@ export async function measureArgon2(durationMs: number, parallel = availablePara
     cpuMs: (cpu.user + cpu.system) / 1000 / verifications,
   };
 }
+
+/**
+ * Measures in a child process started with the server's environment (npm start's variables, such
+ * as its malloc settings), so the raw rate and the server's sign-ins run under the same allocator.
+ */
+export async function measureArgon2Like(env: Record<string, string>, durationMs: number): Promise<Argon2Rate> {
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [fileURLToPath(import.meta.url), String(durationMs)], { env: { ...process.env, ...env } }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    ),
+  );
+  return JSON.parse(stdout) as Argon2Rate;
+}
+
+if (import.meta.main) console.log(JSON.stringify(await measureArgon2(Number(process.argv[2] ?? 3000))));

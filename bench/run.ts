@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measureArgon2 } from './argon2.ts';
+import { measureArgon2Like } from './argon2.ts';
 import { backendCpuBetween, cpuSecondsOf, cpuSecondsOfBackends, memoryOf, ownCpuSeconds, type Memory } from './lib/proc.ts';
 import { printReport, type BenchReport, type CpuPerSignIn, type Level, type Totals } from './lib/report.ts';
 import { benchDataDir, benchEnv, createBenchDatabase, freePort, startCommand, startServer, type DbKind } from './lib/server.ts';
@@ -82,7 +82,7 @@ function cpuMeter(serverPid: number, database: string | undefined): Meter {
 }
 
 async function measured(t: SignInTarget, picker: UserPicker, meter: Meter, o: LoadOptions) {
-  const argon2 = await measureArgon2(settings.argon2Ms);
+  const argon2 = await measureArgon2Like(startCommand().env, settings.argon2Ms);
   const load = await runLoad(t, picker, { ...o, onWindowStart: meter.start, onWindowEnd: meter.stop });
   if (load.errors) console.error(`  ${load.errors} failed sign-ins, e.g.:\n  ${load.firstErrors.join('\n  ')}`);
   const cpu = meter.perSignIn(Math.max(1, load.signIns));
