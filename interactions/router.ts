@@ -12,7 +12,7 @@ import { clientExtension, requirementFor } from '../provider/policy.ts';
 import { finishWithError, loadJourney, saveJourney, type InteractionDeps, type Journey, type Turn } from './journey.ts';
 import { showAccessPass, submitAccessPass } from './steps/access-pass.ts';
 import { showConsent, submitConsent } from './steps/consent.ts';
-import { afterEnrol, showEnrolChoice, showTotpEnrolment, submitTotpEnrolment, type EnrolChoice } from './steps/enrol.ts';
+import { afterEnrol, mayEnrol, showEnrolChoice, showTotpEnrolment, submitTotpEnrolment, type EnrolChoice } from './steps/enrol.ts';
 import { showLogin, submitLogin } from './steps/login.ts';
 import { continueJourney } from './steps/next.ts';
 import { showPicker, showSecondFactor, verifySecondFactor } from './steps/second-factor.ts';
@@ -120,11 +120,15 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     withJourney(async (t, journey, user) => submitAccessPass(t, journey, user, await readForm(t.ctx))),
   );
 
-  router.get('/interaction/:uid/enrol', withJourney((t) => showEnrolChoice(t, ext.enrolChoices ?? [])));
-  router.get('/interaction/:uid/enrol/app', withJourney((t, journey, user) => showTotpEnrolment(t, journey, user)));
+  // Enrolment is not a way around proving a method one already has.
+  const enrolling = (fn: (turn: Turn, journey: Journey, user: User) => Promise<void>) =>
+    withJourney(async (t, journey, user) => ((await mayEnrol(t, journey)) ? fn(t, journey, user) : t.ctx.redirect(`/interaction/${t.uid}/second-factor`)));
+
+  router.get('/interaction/:uid/enrol', enrolling((t) => showEnrolChoice(t, ext.enrolChoices ?? [])));
+  router.get('/interaction/:uid/enrol/app', enrolling((t, journey, user) => showTotpEnrolment(t, journey, user)));
   router.post(
     '/interaction/:uid/enrol/app',
-    withJourney(async (t, journey, user) => {
+    enrolling(async (t, journey, user) => {
       const fields = await readForm(t.ctx);
       deps.csrf.verify(t.ctx, t.uid, fields.csrf);
       await submitTotpEnrolment(t, journey, user, fields);

@@ -8,10 +8,9 @@ import { parsePhone, PhoneNumberError, type PhoneKind } from '../../methods/phon
 import { verifySmsCode } from '../../methods/sms/index.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
 import { auditContext, finishWithError, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
-import { blockedByFraudReport, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
+import { deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
 import type { EnrolChoice } from './enrol.ts';
-import { enrolled } from './enrol.ts';
-import { usableMethods } from './next.ts';
+import { enrolled, mayEnrol } from './enrol.ts';
 
 export const PHONE_ENROL_CHOICE: EnrolChoice = { step: 'enrol/phone', labelKey: 'phone.enrol.choice', hintKey: 'phone.enrol.choiceHint' };
 
@@ -32,16 +31,6 @@ interface FormValues {
   via: 'sms' | 'voice';
 }
 
-/**
- * Enrolment is for a user without a usable method, one who came with an access pass, or one who
- * has just enrolled in this journey; anyone else proves a method they have instead. A user whose
- * methods were flagged by a fraud report needs IT first.
- */
-export async function mayEnrol(turn: Turn, journey: Journey): Promise<boolean> {
-  if (journey.viaAccessPass || journey.enrolled?.length) return true;
-  if ((await usableMethods(turn, journey.userId)).length > 0) return false;
-  return !(await blockedByFraudReport(turn, journey.userId));
-}
 
 /** "日本 (+81)": numbers typed without a country code are read as this country's. */
 function countryLabel(turn: Turn): string {

@@ -44,6 +44,11 @@ describe.each(DB_KINDS)('sign-in with password and authenticator app (%s)', (db)
     const s = await start(rp, { prompt: 'login' });
     const page = await submitPassword(s, rp, 'tanaka', 'correct horse battery');
     expect(page.url).toMatch(/second-factor$/);
+    // Enrolling a new authenticator is no way around proving the one the user has.
+    for (const step of ['enrol', 'enrol/app']) {
+      const sidestep = await s.agent.get(page.url.replace(/second-factor$/, step));
+      expect(sidestep.location).toMatch(/second-factor$/);
+    }
     const done = await submitTotp(s.agent, page, rp, secret, clock);
     const tokens = await finish(s, rp, done);
     expect(tokens.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
