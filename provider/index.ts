@@ -102,7 +102,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       resourceIndicators: { enabled: false },
     },
     renderError: (ctx, out, error) => deps.pages.renderError(ctx, out, error),
-    fetch: outboundFetch(config, deps.privateHosts ?? []),
+    fetch: outboundFetch(config, deps.privateHosts ?? config.backchannelPrivateHosts),
     interactions: {
       policy: buildPolicy(ladder),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,

@@ -278,7 +278,8 @@ const NEW_CLIENT: Settings = { redirectUris: [], postLogoutRedirectUris: [], aut
 
 export async function addClient(ctx: OperationContext, input: ClientInput): Promise<ClientWithSecret> {
   const clientId = validClientId(input.clientId);
-  const settings = applyInput(ctx, NEW_CLIENT, input);
+  // SEKISHO_MFA sets what a new client gets when IT does not say.
+  const settings = applyInput(ctx, { ...NEW_CLIENT, mfa: ctx.services.config.mfa }, input);
   const metadata = metadataOf(clientId, settings);
   const given = validSecret(input.secret);
   if (given !== undefined && !usesSecret(settings.authMethod)) throw usage('secret_not_used', 'secret', { method: settings.authMethod });
