@@ -6,6 +6,7 @@ import { Agent, findForm, text, type Page } from '../helpers/agent.ts';
 import { createUser, enrolTotp, finish, firstSignIn, start, steppingClock, submitPassword, submitTotp } from '../helpers/journey.ts';
 import { totpCode } from '../helpers/oath.ts';
 import { createRp, registerClient, type Rp } from '../helpers/rp.ts';
+import { POSTGRES_URL } from '../helpers/database.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -248,39 +249,46 @@ describe('journey rules', () => {
   });
 });
 
+const PUBLIC = 'https://sso.example.ac.jp';
+
+/** Walks to the page after the password through a proxy that says the request came over https. */
+async function passwordBehindProxy(server: TestServer, username: string) {
+  const { clientId, redirectUri } = await registerClient(server.services);
+  await createUser(server.services, username, PASSWORD);
+  const local = `http://127.0.0.1:${server.config.port}`;
+  const toLocal = (url: string) => url.replace(PUBLIC, local);
+  const agent = new RecordingAgent({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'sso.example.ac.jp' });
+  const params = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    state: 'st',
+    nonce: 'no',
+    code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  let login = await agent.get(`${local}/auth?${params}`);
+  for (let hops = 0; login.location && !login.location.startsWith(redirectUri) && hops < 10; hops++) login = await agent.get(toLocal(login.location));
+  expect(login.html).toContain('name="password"');
+  const form = findForm(login.html, '/login');
+  const next = await agent.post(`${local}${form.action}`, { ...form.hidden, username, password: PASSWORD });
+  return { agent, login, next, toLocal };
+}
+
 describe('behind a TLS-terminating proxy', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { ISSUER: 'https://sso.example.ac.jp', SEKISHO_TRUST_PROXY: 'true' } });
+    server = await startTestServer({ env: { ISSUER: PUBLIC, SEKISHO_TRUST_PROXY: 'true' } });
   });
   afterAll(() => server.close());
 
   it('every cookie carries Secure, HttpOnly and SameSite, and HSTS is sent', async () => {
-    const { clientId, redirectUri } = await registerClient(server.services);
-    await createUser(server.services, 'secure', PASSWORD);
-    const local = `http://127.0.0.1:${server.config.port}`;
-    const agent = new RecordingAgent({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'sso.example.ac.jp' });
-    const verifier = randomBytes(32).toString('base64url');
-    const params = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: redirectUri,
-      response_type: 'code',
-      scope: 'openid',
-      state: 'st',
-      nonce: 'no',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    });
-    const toLocal = (url: string) => url.replace('https://sso.example.ac.jp', local);
-    let page = await agent.get(`${local}/auth?${params}`);
-    for (let hops = 0; page.location && !page.location.startsWith(redirectUri) && hops < 10; hops++) page = await agent.get(toLocal(page.location));
-    expect(page.html).toContain('name="password"');
-    expect(page.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
-    const form = findForm(page.html, '/login');
-    const enrol = await agent.post(`${local}${form.action}`, { ...form.hidden, username: 'secure', password: PASSWORD });
-    expect(enrol.location).toMatch(/\/enrol$/);
-    await agent.get(`${toLocal(enrol.location!)}?lang=en`);
+    const { agent, login, next, toLocal } = await passwordBehindProxy(server, 'secure');
+    expect(login.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+    expect(next.location).toMatch(/\/enrol$/);
+    await agent.get(`${toLocal(next.location!)}?lang=en`);
 
     const names = new Set(agent.setCookies.map((l) => l.split('=')[0]));
     for (const name of ['_interaction', '_interaction_resume', 'sekisho_lang']) expect(names).toContain(name);
@@ -289,5 +297,36 @@ describe('behind a TLS-terminating proxy', () => {
       expect(line).toMatch(/;\s*httponly/i);
       expect(line).toMatch(/;\s*samesite=(lax|strict)/i);
     }
+  });
+});
+
+describe('a production site without Twilio (SEKISHO_PHONE_METHODS=none)', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      db: 'postgres',
+      env: {
+        NODE_ENV: 'production',
+        ISSUER: PUBLIC,
+        SEKISHO_TRUST_PROXY: 'true',
+        DATABASE_URL: POSTGRES_URL,
+        SEKISHO_SECRET_KEY: randomBytes(32).toString('base64'),
+        SEKISHO_COOKIE_KEYS: randomBytes(24).toString('base64url'),
+        SEKISHO_PHONE_METHODS: 'none',
+      },
+    });
+  });
+  afterAll(() => server.close());
+
+  it('starts, and enrolment offers the authenticator app only', async () => {
+    expect(server.config.env).toBe('production');
+    expect(server.config.phone.methods).toEqual([]);
+    const { agent, next, toLocal } = await passwordBehindProxy(server, 'no-phone');
+    expect(next.location).toMatch(/\/enrol$/);
+    const choice = await agent.get(toLocal(next.location!));
+    expect(choice.status).toBe(200);
+    const links = [...choice.html.matchAll(/href="(\/interaction\/[^"]+\/enrol\/[^"]+)"/g)].map((m) => m[1]!.replace(/.*\/enrol\//, ''));
+    expect(links).toEqual(['app']);
   });
 });
