@@ -130,7 +130,10 @@ async function main(): Promise<number> {
     }
     const memoryPeakMiB = memoryOf(server.pid).peakMiB;
     t.http.close();
-    const best = Math.max(...levels.map((l) => l.ratio));
+    // On a busy machine the raw rate's two lanes get a smaller share of the cores than the sign-ins'
+    // many threads do, which flatters the ratio; the CPU-time ceiling is immune to that, so the
+    // verdict takes the lower of the two.
+    const best = Math.max(...levels.map((l) => Math.min(l.ratio, l.ceiling)));
     const errors = levels.reduce((n, l) => n + l.load.errors, totals?.load.errors ?? 0);
     const report: BenchReport = {
       at: new Date().toISOString(),
