@@ -3,6 +3,7 @@ import { createRemoteJWKSet } from 'jose';
 import type Router from '@koa/router';
 import { loadOrCreateSecret } from '../adapters/postgres/server-secrets.ts';
 import type { InteractionDeps } from '../interactions/journey.ts';
+import { phoneContextOf } from '../interactions/phone.ts';
 import { ensureAccountClient } from './client.ts';
 import { createAccountRouter } from './router.ts';
 import { cookieJar, SignedValues } from './session.ts';
@@ -19,6 +20,7 @@ export async function createAccountPages(deps: InteractionDeps): Promise<Router>
     regulator: deps.regulator,
     backupCodeFormat: services.config.backupCodeFormat,
     phoneMethods: services.config.phone.methods,
+    phone: () => phoneContextOf(deps),
     now: deps.now,
     csrf: deps.csrf,
     signIn: {

@@ -15,6 +15,7 @@ import {
   generateBackupCodes,
   type BackupCodeFormat,
 } from '../methods/backup-codes/index.ts';
+import type { PhoneDeps } from '../methods/phone-challenge.ts';
 import { maskPhone } from '../methods/phone-number.ts';
 import { beginTotpEnrolment, finishTotpEnrolment, resumeTotpEnrolment, type TotpDeps, type TotpEnrolment } from '../methods/totp/index.ts';
 import { signOutEverywhere } from '../provider/backchannel-outbox.ts';
@@ -27,6 +28,8 @@ export interface AccountDeps {
   backupCodeFormat: BackupCodeFormat;
   /** Phone methods this server offers (config.phone.methods); phones of other kinds cannot be used. */
   phoneMethods: readonly ('sms' | 'voice')[];
+  /** The server's phone services (sender, limits), when phones are wired in. */
+  phone: () => PhoneDeps | undefined;
   now: () => number;
 }
 

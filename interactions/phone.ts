@@ -1,6 +1,7 @@
 // What the SMS and voice steps share: the phone services of this server, sending a code or placing
 // a call with texts in the user's language, the pages that wait for either, and the messages for
 // everything that can go wrong on the way.
+import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import type { Method } from '../adapters/postgres/methods.ts';
 import type { ChallengeKind } from '../adapters/postgres/challenges.ts';
 import { PhoneDeliveryError } from '../adapters/twilio/sender.ts';
@@ -24,6 +25,11 @@ const contexts = new WeakMap<InteractionDeps, PhoneContext>();
 
 export function attachPhone(deps: InteractionDeps, phone: PhoneContext): void {
   contexts.set(deps, phone);
+}
+
+/** The phone services of an app, outside a sign-in (the Security info page); undefined when not wired. */
+export function phoneContextOf(deps: InteractionDeps): PhoneContext | undefined {
+  return contexts.get(deps);
 }
 
 export function phoneOf(turn: Turn): PhoneContext {
@@ -51,6 +57,12 @@ export function pendingOf(journey: Journey, key: string, methodId?: string): Pen
   const pending = journey.data?.[key] as PendingChallenge | undefined;
   if (!pending || (methodId && pending.methodId !== methodId)) return undefined;
   return pending;
+}
+
+/** "日本 (+81)": numbers typed without a country code are read as this country's. */
+export function countryLabelFor(code: string, lang: string): string {
+  const name = new Intl.DisplayNames([lang], { type: 'region' }).of(code) ?? code;
+  return `${name} (+${getCountryCallingCode(code as CountryCode)})`;
 }
 
 export function webhookPath(challengeId: string): string {

@@ -3,12 +3,11 @@
 import type { Method, MethodKind } from '../../adapters/postgres/methods.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
-import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import { parsePhone, PhoneNumberError, type PhoneKind } from '../../methods/phone-number.ts';
 import { verifySmsCode } from '../../methods/sms/index.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
 import { auditContext, finishWithError, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
-import { deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
+import { countryLabelFor, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
 import type { EnrolChoice } from './enrol.ts';
 import { enrolled, mayEnrol } from './enrol.ts';
 
@@ -32,11 +31,8 @@ interface FormValues {
 }
 
 
-/** "日本 (+81)": numbers typed without a country code are read as this country's. */
 function countryLabel(turn: Turn): string {
-  const code = phoneOf(turn).settings.defaultCountry;
-  const name = new Intl.DisplayNames([turn.lang], { type: 'region' }).of(code) ?? code;
-  return `${name} (+${getCountryCallingCode(code as CountryCode)})`;
+  return countryLabelFor(phoneOf(turn).settings.defaultCountry, turn.lang);
 }
 
 export async function showPhoneEnrolment(turn: Turn, journey: Journey, user: User, error?: string, submitted?: FormValues): Promise<void> {

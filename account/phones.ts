@@ -1,0 +1,84 @@
+// Adding a phone on the Security info page: the number is checked, kept as a pending method, and
+// proven by a code (a text message, or a call that reads it aloud) before it can be used.
+import type { Method } from '../adapters/postgres/methods.ts';
+import { verifyCode, type PhoneDeps } from '../methods/phone-challenge.ts';
+import { parsePhone, type PhoneKind } from '../methods/phone-number.ts';
+import { sendSmsCode } from '../methods/sms/index.ts';
+import { placeCodeCall } from '../methods/voice/index.ts';
+import type { AccountDeps, Actor } from './methods.ts';
+
+export interface NewPhone {
+  kind: PhoneKind;
+  number: string;
+  extension: string;
+  via: 'sms' | 'voice';
+}
+
+export interface ProofTexts {
+  language: 'ja' | 'en';
+  sms: (code: string) => string;
+  voicePrompt: string;
+}
+
+/** Creates the pending method and sends its proof; throws PhoneNumberError, PhoneSendError or PhoneDeliveryError. */
+export async function beginAddPhone(
+  deps: AccountDeps,
+  phone: PhoneDeps,
+  actor: Actor,
+  input: NewPhone,
+  texts: ProofTexts,
+): Promise<{ method: Method; challengeId: string }> {
+  const { defaultCountry, allowedCountries } = phone.settings;
+  const { e164 } = parsePhone(input.number, { defaultCountry, allowedCountries, requireSms: input.via === 'sms' });
+  const { methods } = deps.services;
+  await methods.removePending(actor.user.id, input.via);
+  const method = await methods.create({
+    userId: actor.user.id,
+    kind: input.via,
+    phone: e164,
+    phoneKind: input.kind,
+    extension: input.via === 'voice' && input.extension ? input.extension : null,
+  });
+  const target = { userId: actor.user.id, methodId: method.id, phone: e164, extension: method.extension };
+  try {
+    const challengeId =
+      input.via === 'sms'
+        ? await sendSmsCode(phone, target, texts.sms)
+        : await placeCodeCall(phone, target, { language: texts.language, prompt: texts.voicePrompt });
+    return { method, challengeId };
+  } catch (err) {
+    await methods.remove(actor.user.id, method.id);
+    throw err;
+  }
+}
+
+export async function pendingPhone(deps: AccountDeps, actor: Actor, methodId: string): Promise<Method | undefined> {
+  const method = await deps.services.methods.find(methodId);
+  const isPhone = method?.kind === 'sms' || method?.kind === 'voice';
+  return method && isPhone && method.userId === actor.user.id && method.status === 'pending' ? method : undefined;
+}
+
+/** Activates the phone when the code is right, within the same failure budget as enrolment at sign-in. */
+export async function finishAddPhone(
+  deps: AccountDeps,
+  phone: PhoneDeps,
+  actor: Actor,
+  method: Method,
+  challengeId: string,
+  code: string,
+): Promise<'ok' | 'invalid' | 'locked'> {
+  const outcome = await deps.regulator.attempt(`enrol:${method.kind}`, actor.user.id, () => verifyCode(phone, challengeId, actor.user.id, code));
+  if (outcome !== 'ok') return outcome === 'locked' ? 'locked' : 'invalid';
+  await deps.services.methods.activate(method.id);
+  await deps.services.audit.record({
+    type: 'method.add',
+    userId: actor.user.id,
+    username: actor.user.username,
+    actor: 'user',
+    factor: method.kind,
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    details: { methodId: method.id, via: 'account' },
+  });
+  return 'ok';
+}
