@@ -27,6 +27,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static.ts';
 import { throttlePosts } from './http/throttle.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -48,11 +49,21 @@ export interface SekishoApp {
   close(): Promise<void>;
 }
 
-function healthz(services: Services) {
+/** /healthz: the process answers. /readyz: it can also reach its database (load balancers ask this). */
+function health(services: Services) {
   return async (ctx: Context, next: Next) => {
-    if (ctx.path !== '/healthz') return next();
-    await services.db.query('SELECT 1');
-    ctx.body = { status: 'ok' };
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.path !== '/readyz') return next();
+    try {
+      await services.db.query('SELECT 1');
+      ctx.body = { status: 'ready' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'database unreachable' };
+    }
   };
 }
 
@@ -101,11 +112,12 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   };
 
   // Registered before oidc-provider's own routes, which answer everything else.
+  provider.use(createMetrics(services.audit, config.metricsToken).middleware);
   provider.use(securityHeaders);
   provider.use(errorPages(log));
   provider.use(throttlePosts({ points: config.postsPerMinutePerIp, windowSeconds: 60 }, ['/interaction/', '/account']));
   provider.use(staticFiles);
-  provider.use(healthz(services));
+  provider.use(health(services));
   provider.use(languageSwitch);
   const phone = await createPhoneWiring({ services, deps, log, sender: options.phoneSender });
   for (const router of phone.routers) provider.use(router.routes());

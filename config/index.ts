@@ -81,6 +81,7 @@ const schema = z.object({
   SEKISHO_LDAP_ATTR_LOCALE: z.string().default('preferredLanguage'),
   SEKISHO_LDAP_TIMEOUT_MS: int(100, 60000).default(3000),
   SEKISHO_REGISTRATION: bool.default(false),
+  SEKISHO_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   SEKISHO_BACKCHANNEL_PRIVATE_HOSTS: list.default([]),
   SEKISHO_AUDIT_RETENTION_DAYS: int(1, 3650).default(400),
   SEKISHO_ACR_REFEDS_PHISHING_RESISTANT: z.url().default('https://refeds.org/profile/mfa/phishing-resistant'),
@@ -139,6 +140,8 @@ export interface Config {
   backupCodeFormat: 'digits' | 'strong';
   ldap?: LdapConfig;
   registration: boolean;
+  /** Bearer token for /metrics from other hosts; without it only loopback may read them. */
+  metricsToken?: string;
   /** Hosts on private networks (a campus Keycloak) that back-channel logout may reach. */
   backchannelPrivateHosts: string[];
   auditRetentionDays: number;
@@ -268,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
         }
       : undefined,
     registration: raw.SEKISHO_REGISTRATION,
+    metricsToken: raw.SEKISHO_METRICS_TOKEN,
     backchannelPrivateHosts: raw.SEKISHO_BACKCHANNEL_PRIVATE_HOSTS,
     auditRetentionDays: raw.SEKISHO_AUDIT_RETENTION_DAYS,
     acrPhishingResistant: raw.SEKISHO_ACR_REFEDS_PHISHING_RESISTANT,

@@ -43,14 +43,23 @@ interface AuditDbRow {
   details: Record<string, unknown> | null;
 }
 
+export type AuditListener = (e: AuditEvent) => void;
+
 export class AuditLog {
   readonly #db: Queryable;
+  readonly #listeners: AuditListener[] = [];
 
   constructor(db: Queryable) {
     this.#db = db;
   }
 
+  /** Hears every recorded event (metrics count them); a listener must not throw. */
+  onRecord(listener: AuditListener): void {
+    this.#listeners.push(listener);
+  }
+
   async record(e: AuditEvent): Promise<void> {
+    for (const listener of this.#listeners) listener(e);
     await this.#db.query(
       `INSERT INTO audit_log (type, outcome, user_id, username, client_id, actor, factor, ip, user_agent, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
