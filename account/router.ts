@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { TFunction } from 'i18next';
 import type { User } from '../adapters/postgres/users.ts';
+import { sendBackupCodesFile } from '../app/http/backup-codes-file.ts';
 import { readForm } from '../app/http/body.ts';
 import type { Csrf } from '../app/http/csrf.ts';
 import { HttpError, notFound } from '../app/http/errors.ts';
@@ -385,20 +386,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     page(async (v) => {
       const shown = shownCodes(v);
       if (!shown) throw notFound();
-      const lines = [
-        v.t('backup.codes.fileHeading'),
-        v.t('backup.codes.fileAccount', { account: v.user.email ?? v.user.username }),
-        v.t('backup.codes.fileCreated', { date: shown.createdAt }),
-        '',
-        ...shown.codes.map((c, i) => `${String(i + 1).padStart(2, ' ')}. ${c}`),
-        '',
-        v.t('backup.codes.fileNote'),
-        '',
-      ];
-      v.ctx.set('Content-Disposition', 'attachment; filename="sekisho-backup-codes.txt"');
-      v.ctx.set('Cache-Control', 'no-store');
-      v.ctx.type = 'text/plain; charset=utf-8';
-      v.ctx.body = lines.join('\r\n');
+      sendBackupCodesFile(v.ctx, v.t, v.user.email ?? v.user.username, shown);
     }),
   );
   router.get(

@@ -2,6 +2,7 @@
 // ends up with a single method by default. Backup codes generated here are shown once; until the user
 // continues they stay sealed in the journey, so the page, the download and the print view can show them.
 import type Router from '@koa/router';
+import { sendBackupCodesFile } from '../../app/http/backup-codes-file.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { readForm } from '../../app/http/body.ts';
 import { notFound } from '../../app/http/errors.ts';
@@ -101,21 +102,7 @@ export async function showCodes(turn: Turn, journey: Journey): Promise<void> {
 export async function downloadCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
   const shown = shownCodes(turn, journey);
   if (!shown) throw notFound();
-  const { t } = turn;
-  const lines = [
-    t('backup.codes.fileHeading'),
-    t('backup.codes.fileAccount', { account: accountLabel(user) }),
-    t('backup.codes.fileCreated', { date: shown.createdAt }),
-    '',
-    ...shown.codes.map((c, i) => `${String(i + 1).padStart(2, ' ')}. ${c}`),
-    '',
-    t('backup.codes.fileNote'),
-    '',
-  ];
-  turn.ctx.set('Content-Disposition', 'attachment; filename="sekisho-backup-codes.txt"');
-  turn.ctx.set('Cache-Control', 'no-store');
-  turn.ctx.type = 'text/plain; charset=utf-8';
-  turn.ctx.body = lines.join('\r\n');
+  sendBackupCodesFile(turn.ctx, turn.t, accountLabel(user), shown);
 }
 
 export async function printCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
