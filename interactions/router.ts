@@ -8,7 +8,7 @@ import { HttpError } from '../app/http/errors.ts';
 import { languageOf } from '../app/http/locale.ts';
 import { translator } from '../app/i18n.ts';
 import type { Factor } from '../provider/acr.ts';
-import { clientExtension, requirementFor } from '../provider/policy.ts';
+import { clientExtension, requirementFor, unattainable } from '../provider/policy.ts';
 import { finishWithError, loadJourney, saveJourney, type InteractionDeps, type Journey, type Turn } from './journey.ts';
 import { showAccessPass, submitAccessPass } from './steps/access-pass.ts';
 import { showConsent, submitConsent } from './steps/consent.ts';
@@ -16,9 +16,6 @@ import { afterEnrol, mayEnrol, showEnrolChoice, showTotpEnrolment, submitTotpEnr
 import { showLogin, submitLogin } from './steps/login.ts';
 import { continueJourney } from './steps/next.ts';
 import { showPicker, showSecondFactor, verifySecondFactor } from './steps/second-factor.ts';
-
-/** Strongest level any factor here can reach; asking for more ends the flow with an error. */
-const ATTAINABLE_STRENGTH = 2;
 
 const AMR_FACTORS: Record<string, Factor> = { pwd: 'password', otp: 'totp', sms: 'sms', tel: 'voice' };
 
@@ -72,7 +69,8 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
 
   router.get('/interaction/:uid', async (ctx) => {
     const t = await turn(ctx);
-    if (t.requirement.strength > ATTAINABLE_STRENGTH) {
+    // Asking for more than any factor here reaches ends the flow with an error, never a weaker acr.
+    if (unattainable(t.requirement)) {
       return finishWithError(t, 'unmet_authentication_requirements', 'no sign-in method here reaches the requested authentication context');
     }
     const prompt = t.details.prompt.name;
