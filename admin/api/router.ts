@@ -170,8 +170,7 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   }
   // Anything else under the prefix is a JSON 404, not the provider's HTML page.
   router.all('/{*rest}', (ctx) => {
-    ctx.status = 404;
-    ctx.body = { error: 'not_found', error_description: translator('en')('cli.errors.route_not_found'), field: null };
+    sendError(ctx, new ApiError(404, 'not_found', 'route_not_found'));
   });
   return router;
 }

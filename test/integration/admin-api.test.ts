@@ -172,5 +172,7 @@ describe.each(DB_KINDS)('admin API (%s)', (kind) => {
     const unknown = await api('/nothing/here');
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'not_found' });
+    const unknownJa = await api('/nothing/here', { headers: { 'accept-language': 'ja' } });
+    expect(await unknownJa.json()).toMatchObject({ error: 'not_found', error_description: 'そのような管理 API はありません' });
   }, 60_000);
 });
