@@ -134,8 +134,10 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   const router = new Router({ prefix: ADMIN_API_PREFIX });
   const validateClient = providerValidator(deps.provider);
 
+  // The route table and issuer are fixed for the server's life: build the document once.
+  const document = openApiDocument(deps.services.config.issuer, ROUTES);
   router.get('/openapi.json', (ctx) => {
-    ctx.body = openApiDocument(deps.services.config.issuer, ROUTES);
+    ctx.body = document;
   });
 
   for (const route of ROUTES) {
