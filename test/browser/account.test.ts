@@ -2,8 +2,8 @@
 // rename, new backup codes, the refusal to remove the last method, sign out everywhere — nothing
 // blocked by the CSP, screenshots for review.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, openWatchedPage, screenshot } from '../helpers/browser.ts';
 import { createUser, firstSignIn, steppingClock } from '../helpers/journey.ts';
 import { totpCode } from '../helpers/oath.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
@@ -30,21 +30,12 @@ describe('Security info page in a browser', () => {
     await server?.close();
   });
 
-  async function openPage(): Promise<{ page: Page; violations: string[] }> {
-    const page = await (await browser.newContext()).newPage();
-    const violations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
-    return { page, violations };
-  }
-
   for (const [lang, messages, newName] of LANGS) {
     it(`manages methods on the Security info page (${lang})`, async () => {
       const username = `account-${lang}`;
       await createUser(server.services, username, PASSWORD, { locale: lang });
       const { secret } = await firstSignIn(rp, username, PASSWORD, clock);
-      const { page, violations } = await openPage();
+      const { page, violations } = await openWatchedPage(browser);
 
       await page.goto(`${server.url}/account?lang=${lang}`);
       await page.waitForURL(/\/interaction\/[^/]+$/);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { countBackupCodes, generateBackupCodes, verifyBackupCode } from '../../methods/backup-codes/index.ts';
-import { launchBrowser, screenshot } from '../helpers/browser.ts';
+import { launchBrowser, openWatchedPage, screenshot } from '../helpers/browser.ts';
 import { createUser, steppingClock } from '../helpers/journey.ts';
 import { totpCode } from '../helpers/oath.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
@@ -30,17 +30,7 @@ describe('backup codes in a browser', () => {
     await server?.close();
   });
 
-  /** A page whose CSP violations are collected and whose trip back to the RP stays in the browser. */
-  async function openPage(): Promise<{ page: Page; violations: string[] }> {
-    const context = await browser.newContext({ acceptDownloads: true });
-    const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
-    await page.route(`${rp.redirectUri}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<title>RP</title><h1>back at the RP</h1>' }));
-    return { page, violations };
-  }
+  const openPage = () => openWatchedPage(browser, { rpRedirectUri: rp.redirectUri, context: { acceptDownloads: true } });
 
   async function signIn(page: Page, username: string, lang: string): Promise<void> {
     await page.goto((await rp.authorize({ ui_locales: lang, prompt: 'login' })).url);

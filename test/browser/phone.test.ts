@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import en from '../../locales/en/index.ts';
 import ja from '../../locales/ja/index.ts';
-import { launchBrowser, screenshot } from '../helpers/browser.ts';
+import { launchBrowser, openWatchedPage, screenshot } from '../helpers/browser.ts';
 import { startFakeTwilio, type FakeTwilio } from '../helpers/fake-twilio.ts';
 import { createUser, steppingClock } from '../helpers/journey.ts';
 import { createRp, type Rp } from '../helpers/rp.ts';
@@ -44,17 +44,7 @@ describe('phone methods in a browser', () => {
     await fake?.close();
   });
 
-  /** A page whose trip back to the relying party is answered locally, with CSP reports collected. */
-  async function openPage(): Promise<{ page: Page; violations: string[] }> {
-    const context = await browser.newContext();
-    await context.route(`${rp.redirectUri}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p id="rp">back at the RP</p>' }));
-    const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
-    return { page, violations };
-  }
+  const openPage = () => openWatchedPage(browser, { rpRedirectUri: rp.redirectUri });
 
   async function signIn(page: Page, username: string, lang: string): Promise<void> {
     const request = await rp.authorize({ prompt: 'login', ui_locales: lang });

@@ -1,7 +1,7 @@
 // A real headless Chromium (Debian's package; Playwright never downloads browsers here).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 
 const SCREENSHOT_DIR = join('test-artifacts', 'screenshots');
 
@@ -28,4 +28,29 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** A page and the Content Security Policy violations its console reported (a test expects none). */
+export interface WatchedPage {
+  page: Page;
+  violations: string[];
+}
+
+/**
+ * A page in a fresh context that collects CSP violations. With `rpRedirectUri`, the trip back to the
+ * relying party is answered here with a page whose `#rp` marks the arrival, so nothing leaves 127.0.0.1.
+ */
+export async function openWatchedPage(browser: Browser, options: { rpRedirectUri?: string; context?: BrowserContextOptions } = {}): Promise<WatchedPage> {
+  const context = await browser.newContext(options.context);
+  if (options.rpRedirectUri) {
+    await context.route(`${options.rpRedirectUri}**`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>RP</title><h1 id="rp">back at the RP</h1>' }),
+    );
+  }
+  const page = await context.newPage();
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  return { page, violations };
 }
