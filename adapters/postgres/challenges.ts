@@ -1,6 +1,6 @@
 // One-time phone challenges (SMS codes, calls). Codes arrive hashed; every state change is one
 // conditional UPDATE, so parallel submissions of one code, or a replayed webhook, win at most once.
-import type { Queryable } from './database.ts';
+import { dateOrNull, type Queryable } from './database.ts';
 import { newId } from './ids.ts';
 
 export type ChallengeKind = 'sms' | 'voice_press' | 'voice_code';
@@ -41,7 +41,7 @@ function toChallenge(r: ChallengeDbRow): Challenge {
     callSid: r.call_sid,
     outcome: r.outcome,
     expiresAt: new Date(r.expires_at),
-    consumedAt: r.consumed_at ? new Date(r.consumed_at) : null,
+    consumedAt: dateOrNull(r.consumed_at),
     createdAt: new Date(r.created_at),
   };
 }

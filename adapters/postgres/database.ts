@@ -15,6 +15,9 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
 }
 
+/** A nullable timestamp column as the Date the row mappers hand out (null stays null). */
+export const dateOrNull = (d: Date | null): Date | null => (d ? new Date(d) : null);
+
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs several statements at once (migrations). */

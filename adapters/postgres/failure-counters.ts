@@ -1,6 +1,6 @@
 // Failure budgets that parallel requests cannot overrun: every attempt is charged *before* it is
 // verified, in one atomic statement, and only attempts inside the budget are verified at all.
-import type { Queryable } from './database.ts';
+import { dateOrNull, type Queryable } from './database.ts';
 
 export interface Charge {
   /** Whether this attempt may be verified. */
@@ -40,7 +40,7 @@ export class FailureCounters {
       [scope, subject, now],
     );
     const row = rows[0]!;
-    const lockedUntil = row.locked_until ? new Date(row.locked_until) : null;
+    const lockedUntil = dateOrNull(row.locked_until);
     const allowed = lockedUntil === null && row.window_failures <= policy.threshold;
     if (!allowed && lockedUntil === null) await this.lock(scope, subject, policy, now);
     return { allowed, failures: row.failures, lockedUntil };
@@ -64,7 +64,7 @@ export class FailureCounters {
       'SELECT failures, window_failures, locked_until FROM failure_counters WHERE scope = $1 AND subject = $2',
       [scope, subject],
     );
-    return rows[0] && { failures: rows[0].failures, lockedUntil: rows[0].locked_until ? new Date(rows[0].locked_until) : null };
+    return rows[0] && { failures: rows[0].failures, lockedUntil: dateOrNull(rows[0].locked_until) };
   }
 
   async clearSubject(subject: string): Promise<void> {

@@ -1,5 +1,5 @@
 // A user's second factors. Secrets arrive here already sealed; this layer never sees plaintext.
-import type { Queryable } from './database.ts';
+import { dateOrNull, type Queryable } from './database.ts';
 import { newId } from './ids.ts';
 
 export type MethodKind = 'totp' | 'sms' | 'voice' | 'backup_codes';
@@ -50,7 +50,6 @@ interface MethodDbRow {
 }
 
 const columns = 'id, user_id, kind, label, status, is_default, secret_enc, phone, phone_kind, extension, flagged_at, created_at, last_used_at';
-const date = (d: Date | null) => (d ? new Date(d) : null);
 
 function toMethod(r: MethodDbRow): Method {
   return {
@@ -64,9 +63,9 @@ function toMethod(r: MethodDbRow): Method {
     phone: r.phone,
     phoneKind: r.phone_kind,
     extension: r.extension,
-    flaggedAt: date(r.flagged_at),
+    flaggedAt: dateOrNull(r.flagged_at),
     createdAt: new Date(r.created_at),
-    lastUsedAt: date(r.last_used_at),
+    lastUsedAt: dateOrNull(r.last_used_at),
   };
 }
 

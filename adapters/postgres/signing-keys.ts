@@ -1,5 +1,5 @@
 // Token signing keys. Private halves are sealed; the public JWK is kept beside for listing.
-import type { Queryable } from './database.ts';
+import { dateOrNull, type Queryable } from './database.ts';
 
 export type KeyStatus = 'next' | 'current' | 'retired';
 
@@ -32,8 +32,8 @@ const toRow = (r: KeyDbRow): SigningKeyRow => ({
   publicJwk: r.public_jwk,
   status: r.status,
   createdAt: new Date(r.created_at),
-  activatedAt: r.activated_at ? new Date(r.activated_at) : null,
-  retiredAt: r.retired_at ? new Date(r.retired_at) : null,
+  activatedAt: dateOrNull(r.activated_at),
+  retiredAt: dateOrNull(r.retired_at),
 });
 
 export class SigningKeyRepository {

@@ -1,5 +1,5 @@
 // Users: local (argon2id hash) or directory (LDAP) accounts.
-import type { Queryable } from './database.ts';
+import { dateOrNull, type Queryable } from './database.ts';
 import { newId } from './ids.ts';
 
 export type UserSource = 'local' | 'ldap';
@@ -64,8 +64,8 @@ function toUser(r: UserDbRow): User {
     source: r.source,
     passwordHash: r.password_hash,
     importedPhone: r.imported_phone,
-    disabledAt: r.disabled_at ? new Date(r.disabled_at) : null,
-    mfaResetAt: r.mfa_reset_at ? new Date(r.mfa_reset_at) : null,
+    disabledAt: dateOrNull(r.disabled_at),
+    mfaResetAt: dateOrNull(r.mfa_reset_at),
     createdAt: new Date(r.created_at),
   };
 }
