@@ -170,16 +170,7 @@ export function pickerPath(turn: Turn): string {
   return interactionPath(turn, 'methods');
 }
 
-/**
- * After a "not me" report (0 on a call) the method is flagged. When nothing usable is left, the
- * account must not fall through to enrolment, where a password alone would register a new method:
- * IT clears the flag (`sekisho user clear-flag`) or issues a temporary access pass.
- */
-export async function blockedByFraudReport(turn: Turn, userId: string): Promise<boolean> {
-  const methods = await turn.deps.services.methods.listForUser(userId, { activeOnly: true });
-  return methods.some((m) => m.flaggedAt);
-}
-
+/** The account's methods were flagged by a fraud report and nothing usable is left (see methodsOf). */
 export function showFraudBlock(turn: Turn): Promise<void> {
   return render(turn, 'message', { title: turn.t('errors.title'), message: turn.t('phone.errors.flagged') }, 403);
 }

@@ -4,8 +4,7 @@ import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
 import { beginTotpEnrolment, finishTotpEnrolment, resumeTotpEnrolment } from '../../methods/totp/index.ts';
 import { accountLabel, auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
-import { blockedByFraudReport } from '../phone.ts';
-import { continueJourney, usableMethods } from './next.ts';
+import { continueJourney, methodsOf } from './next.ts';
 
 /**
  * Enrolment is for a user without a usable method, one who came with an access pass, or one who
@@ -14,8 +13,8 @@ import { continueJourney, usableMethods } from './next.ts';
  */
 export async function mayEnrol(turn: Turn, journey: Journey): Promise<boolean> {
   if (journey.viaAccessPass || journey.enrolled?.length) return true;
-  if ((await usableMethods(turn, journey.userId)).length > 0) return false;
-  return !(await blockedByFraudReport(turn, journey.userId));
+  const { usable, flagged } = await methodsOf(turn, journey.userId);
+  return !usable.length && !flagged;
 }
 
 /** Enrolment choices beyond the authenticator app, added by the phone module when phones are enabled. */

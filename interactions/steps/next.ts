@@ -1,14 +1,26 @@
 // Where a journey goes after each proven factor: done, the second factor, or enrolment.
+import type { Method } from '../../adapters/postgres/methods.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { strengthOfFactors } from '../../provider/acr.ts';
 import { byStrength, handlerFor } from '../factors/index.ts';
 import { finishLogin, interactionPath, type Journey, type Turn } from '../journey.ts';
-import { blockedByFraudReport, showFraudBlock } from '../phone.ts';
+import { showFraudBlock } from '../phone.ts';
 
-export async function usableMethods(turn: Turn, userId: string) {
-  const methods = (await turn.deps.services.methods.listForUser(userId, { activeOnly: true })).filter((m) => !m.flaggedAt && handlerFor(m.kind));
-  const available = await Promise.all(methods.map((m) => handlerFor(m.kind)!.available?.(turn, m) ?? true));
-  return byStrength(methods.filter((_, i) => available[i]));
+/**
+ * The user's methods a handler can use now, strongest first, from one listing. `flagged`: a "not me"
+ * report (0 on a call) flagged one of them. With nothing usable left, such an account must not fall
+ * through to enrolment, where a password alone would register a new method: IT clears the flag
+ * (`sekisho user clear-flag`) or issues a temporary access pass.
+ */
+export async function methodsOf(turn: Turn, userId: string): Promise<{ usable: Method[]; flagged: boolean }> {
+  const active = await turn.deps.services.methods.listForUser(userId, { activeOnly: true });
+  const candidates = active.filter((m) => !m.flaggedAt && handlerFor(m.kind));
+  const available = await Promise.all(candidates.map((m) => handlerFor(m.kind)!.available?.(turn, m) ?? true));
+  return { usable: byStrength(candidates.filter((_, i) => available[i])), flagged: active.some((m) => m.flaggedAt) };
+}
+
+export async function usableMethods(turn: Turn, userId: string): Promise<Method[]> {
+  return (await methodsOf(turn, userId)).usable;
 }
 
 export async function continueJourney(turn: Turn, journey: Journey, user: User): Promise<void> {
@@ -16,8 +28,8 @@ export async function continueJourney(turn: Turn, journey: Journey, user: User):
     return finishLogin(turn, journey, user);
   }
   if (journey.viaAccessPass) return turn.ctx.redirect(interactionPath(turn, 'enrol'));
-  const methods = await usableMethods(turn, user.id);
-  if (!methods.length && (await blockedByFraudReport(turn, user.id))) return showFraudBlock(turn);
+  const { usable, flagged } = await methodsOf(turn, user.id);
+  if (!usable.length && flagged) return showFraudBlock(turn);
   turn.ctx.status = 303;
-  turn.ctx.redirect(interactionPath(turn, methods.length ? 'second-factor' : 'enrol'));
+  turn.ctx.redirect(interactionPath(turn, usable.length ? 'second-factor' : 'enrol'));
 }
