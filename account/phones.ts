@@ -2,17 +2,11 @@
 // proven by a code (a text message, or a call that reads it aloud) before it can be used.
 import type { Method } from '../adapters/postgres/methods.ts';
 import { verifyCode, type PhoneDeps } from '../methods/phone-challenge.ts';
-import { parsePhone, type PhoneKind } from '../methods/phone-number.ts';
+import { parsePhone } from '../methods/phone-number.ts';
 import { sendSmsCode } from '../methods/sms/index.ts';
 import { placeCodeCall } from '../methods/voice/index.ts';
+import type { PhoneFormValues } from '../interactions/phone-form.ts';
 import type { AccountDeps, Actor } from './methods.ts';
-
-export interface NewPhone {
-  kind: PhoneKind;
-  number: string;
-  extension: string;
-  via: 'sms' | 'voice';
-}
 
 export interface ProofTexts {
   language: 'ja' | 'en';
@@ -25,7 +19,7 @@ export async function beginAddPhone(
   deps: AccountDeps,
   phone: PhoneDeps,
   actor: Actor,
-  input: NewPhone,
+  input: PhoneFormValues,
   texts: ProofTexts,
 ): Promise<{ method: Method; challengeId: string }> {
   const { defaultCountry, allowedCountries } = phone.settings;

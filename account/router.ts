@@ -30,11 +30,10 @@ import {
   type Actor,
 } from './methods.ts';
 import { CODES_COOKIE, CODES_SECONDS, RECENT_AUTH_SECONDS, SESSION_COOKIE, type AccountSession } from './session.ts';
-import { PhoneDeliveryError } from '../adapters/twilio/sender.ts';
-import { PhoneSendError } from '../methods/phone-challenge.ts';
-import { PhoneNumberError, maskPhone, type PhoneKind } from '../methods/phone-number.ts';
+import { maskPhone } from '../methods/phone-number.ts';
 import { countryLabelFor } from '../interactions/phone.ts';
-import { beginAddPhone, finishAddPhone, pendingPhone, type NewPhone } from './phones.ts';
+import { blankPhoneForm, extensionValid, PHONE_KINDS, phoneErrorMessage, readPhoneForm, type PhoneFormValues } from '../interactions/phone-form.ts';
+import { beginAddPhone, finishAddPhone, pendingPhone } from './phones.ts';
 import { sekishoSessionAlive } from './sessions.ts';
 import { beginSignIn, completeSignIn, readSession, type SignInDeps } from './sign-in.ts';
 
@@ -63,24 +62,6 @@ const NOTICES = new Set(['rename', 'default', 'remove', 'add', 'codes']);
 const TIME_ZONE = 'Asia/Tokyo';
 
 const METHOD_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const PHONE_KINDS: PhoneKind[] = ['mobile', 'alternate', 'office'];
-const NUMBER_ERRORS: Record<PhoneNumberError['code'], string> = {
-  invalid: 'phone.errors.invalid',
-  too_long: 'phone.errors.tooLong',
-  country_not_allowed: 'phone.errors.countryNotAllowed',
-  not_mobile: 'phone.errors.notMobile',
-  unsupported_type: 'phone.errors.unsupported',
-};
-
-/** The message for a phone that could not be added; anything unexpected is rethrown. */
-function phoneErrorKey(error: unknown): string {
-  if (error instanceof PhoneNumberError) return NUMBER_ERRORS[error.code];
-  if (error instanceof PhoneSendError) {
-    return error.code === 'rate_limited' || error.code === 'cooldown' ? 'phone.errors.rateLimited' : error.code === 'country_not_allowed' ? 'phone.errors.countryNotAllowed' : 'phone.errors.refused';
-  }
-  if (error instanceof PhoneDeliveryError) return error.code === 'refused_number' ? 'phone.errors.refused' : 'phone.errors.unavailable';
-  throw error;
-}
 
 function methodId(ctx: Context): string {
   const id = ctx.params.id ?? '';
@@ -282,14 +263,14 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     return phone;
   };
 
-  async function showPhoneForm(v: Visit, values: NewPhone, error?: string): Promise<void> {
-    phoneServices();
+  async function showPhoneForm(v: Visit, values: PhoneFormValues, error?: string): Promise<void> {
+    const { settings } = phoneServices();
     await render(v, 'phone-enrol', {
       title: v.t('account.add.phoneTitle'),
       action: '/account/add/phone',
       back: '/account',
       kinds: PHONE_KINDS.map((k) => ({ value: k, label: v.t(`phone.kind.${k}`) })),
-      country: countryLabelFor(phoneServices().settings.defaultCountry, v.lang),
+      country: countryLabelFor(settings.defaultCountry, v.lang),
       vias: deps.phoneMethods,
       values,
       imported: false,
@@ -309,28 +290,19 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     }, error ? 400 : 200);
   }
 
-  router.get('/account/add/phone', page((v) => showPhoneForm(v, { kind: 'mobile', number: v.user.importedPhone ?? '', extension: '', via: deps.phoneMethods[0] ?? 'sms' })));
+  router.get('/account/add/phone', page((v) => showPhoneForm(v, blankPhoneForm(v.user.importedPhone, deps.phoneMethods))));
   router.post(
     '/account/add/phone',
     change(async (v, fields) => {
       const phone = phoneServices();
-      const kind = field(fields, 'kind', { max: 16 }) as PhoneKind;
-      const via = field(fields, 'via', { max: 16 }) as NewPhone['via'];
-      const values: NewPhone = {
-        kind: PHONE_KINDS.includes(kind) ? kind : 'mobile',
-        number: field(fields, 'number', { max: 64, required: true }),
-        extension: field(fields, 'extension', { max: 16 }).trim(),
-        via: deps.phoneMethods.includes(via) ? via : deps.phoneMethods[0]!,
-      };
-      if (values.extension && (values.via !== 'voice' || !/^[0-9]{1,10}$/.test(values.extension))) {
-        return showPhoneForm(v, values, v.t('phone.errors.extensionInvalid'));
-      }
+      const values = readPhoneForm(fields, deps.phoneMethods);
+      if (!extensionValid(values)) return showPhoneForm(v, values, v.t('phone.errors.extensionInvalid'));
       try {
         const texts = { language: v.lang, sms: (code: string) => v.t('phone.sms.message', { code }), voicePrompt: v.t('phone.voice.readPrompt') };
         const { method, challengeId } = await beginAddPhone(deps, phone, v.actor, values, texts);
         seeOther(v.ctx, `/account/add/phone/${method.id}/${encodeURIComponent(challengeId)}`);
       } catch (error) {
-        await showPhoneForm(v, values, v.t(phoneErrorKey(error)));
+        await showPhoneForm(v, values, phoneErrorMessage(v.t, error));
       }
     }),
   );
