@@ -68,6 +68,14 @@ export async function loadJourney(turn: Turn): Promise<Journey | undefined> {
   return turn.deps.journeys.load(turn.uid);
 }
 
+/** The journey with one entry of its per-factor data set, or removed when `value` is undefined. */
+export function withData(journey: Journey, key: string, value: unknown): Journey {
+  const data = { ...journey.data };
+  if (value === undefined) delete data[key];
+  else data[key] = value;
+  return { ...journey, data };
+}
+
 export function interactionPath(turn: Turn, step = ''): string {
   return `/interaction/${turn.uid}${step ? `/${step}` : ''}`;
 }

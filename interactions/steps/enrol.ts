@@ -3,7 +3,7 @@
 import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
 import { beginTotpEnrolment, finishTotpEnrolment, resumeTotpEnrolment } from '../../methods/totp/index.ts';
-import { accountLabel, auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
+import { accountLabel, auditContext, interactionPath, render, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
 import { continueJourney, methodsOf } from './next.ts';
 
 /**
@@ -44,10 +44,7 @@ export async function showTotpEnrolment(turn: Turn, journey: Journey, user: User
   const enrolment = pending
     ? await resumeTotpEnrolment(turn.deps.totp, pending, accountLabel(user))
     : await beginTotpEnrolment(turn.deps.totp, user.id, accountLabel(user));
-  if (!pending) {
-    journey.data = { ...journey.data, totpPending: enrolment.methodId };
-    await saveJourney(turn, journey);
-  }
+  if (!pending) await saveJourney(turn, withData(journey, 'totpPending', enrolment.methodId));
   await render(turn, 'enrol-totp', {
     title: turn.t('enrol.totp.title'),
     action: interactionPath(turn, 'enrol/app'),
@@ -77,9 +74,7 @@ export async function submitTotpEnrolment(turn: Turn, journey: Journey, user: Us
     details: { methodId: method.id, during: 'signin' },
     ...auditContext(turn),
   });
-  const data = { ...journey.data };
-  delete data.totpPending;
-  await enrolled(turn, { ...journey, data }, 'totp');
+  await enrolled(turn, withData(journey, 'totpPending', undefined), 'totp');
 }
 
 /** A method was proven during this journey: it counts as a factor, then the second method is offered. */

@@ -6,7 +6,7 @@ import { field } from '../../app/http/form.ts';
 import { parsePhone, PhoneNumberError, type PhoneKind } from '../../methods/phone-number.ts';
 import { verifySmsCode } from '../../methods/sms/index.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
-import { auditContext, finishWithError, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
+import { auditContext, finishWithError, interactionPath, render, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
 import { countryLabelFor, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
 import type { EnrolChoice } from './enrol.ts';
 import { enrolled, mayEnrol } from './enrol.ts';
@@ -95,10 +95,7 @@ export async function submitPhoneEnrolment(turn: Turn, journey: Journey, user: U
 }
 
 function withEnrolPending(journey: Journey, pending: PendingChallenge | undefined): Journey {
-  const data = { ...journey.data };
-  if (pending) data[ENROL_PENDING] = pending;
-  else delete data[ENROL_PENDING];
-  return { ...journey, data };
+  return withData(journey, ENROL_PENDING, pending);
 }
 
 async function pendingMethod(turn: Turn, journey: Journey): Promise<{ pending: PendingChallenge; method: Method } | undefined> {

@@ -5,7 +5,7 @@ import { takeCallState } from '../../methods/voice/index.ts';
 import { handlerFor } from '../factors/index.ts';
 import { SIGNIN_PENDING, sendPath } from '../factors/sms.ts';
 import { callStatusPath } from '../factors/voice.ts';
-import { finishWithError, interactionPath, saveJourney, type Journey, type Turn } from '../journey.ts';
+import { finishWithError, interactionPath, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
 import { deliver, modeFor, pendingOf, phoneOf, pickerPath, renderCall, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
 import { continueJourney, usableMethods } from './next.ts';
 
@@ -15,10 +15,7 @@ async function phoneMethod(turn: Turn, journey: Journey, methodId: string): Prom
 }
 
 function withPending(journey: Journey, pending: PendingChallenge | undefined): Journey {
-  const data = { ...journey.data };
-  if (pending) data[SIGNIN_PENDING] = pending;
-  else delete data[SIGNIN_PENDING];
-  return { ...journey, data };
+  return withData(journey, SIGNIN_PENDING, pending);
 }
 
 /** POST …/phone/:methodId/send — the first send and every resend (within the cool-down and limits). */
