@@ -87,13 +87,14 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   await ensureSigningKeys(services.keys, services.box);
   const cookieKeys = config.cookieKeys ?? [await loadOrCreateSecret(services.db, services.box, 'cookie-key')];
   const ladder: AcrLadder = createAcrLadder(config.acrPhishingResistant);
+  const jwks = await loadJwks(services.keys, services.box);
   const provider = createProvider({
     config,
     db: services.db,
     clients: services.clients,
     users: services.users,
     ladder,
-    jwks: await loadJwks(services.keys, services.box),
+    jwks,
     cookieKeys,
     pages: providerPages,
   });
@@ -141,7 +142,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     startBackchannelDelivery(services, provider, { now, log }),
   ];
   timers.forEach((t) => t.unref());
-  const keys = startKeyReload(provider, services.keys, services.box, 30_000, (err) => log.warn('key reload failed', { err: String(err) }));
+  const keys = startKeyReload(provider, services.keys, services.box, jwks, 30_000, (err) => log.warn('key reload failed', { err: String(err) }));
   let server: Server | undefined;
 
   return {

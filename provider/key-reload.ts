@@ -1,5 +1,6 @@
 // Running servers pick up key rotations made by `sekisho keys rotate` (or by another instance):
 // the signing-key table is polled and oidc-provider's keystore rebuilt when it changed.
+import type { JWK } from 'jose';
 import type { Provider } from 'oidc-provider';
 // oidc-provider builds its keystore once from the configuration; this is the same routine, re-run.
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
@@ -13,20 +14,27 @@ export interface KeyReloader {
   stop(): void;
 }
 
-export function startKeyReload(provider: Provider, repo: SigningKeyRepository, box: SecretBox, intervalMs: number, onError: (err: unknown) => void): KeyReloader {
-  let seen: string | undefined;
-  const fingerprint = async () => (await repo.list()).map((k) => `${k.kid}:${k.status}`).join(',');
+/**
+ * `loaded` is the key set the provider was built with. The keystore is that ordered list of keys, so
+ * the ordered kids are what is compared: seeding them from it (instead of from a first, concurrent
+ * poll) means a rotation made while the server started is not taken for the starting state.
+ */
+export function startKeyReload(
+  provider: Provider,
+  repo: SigningKeyRepository,
+  box: SecretBox,
+  loaded: { keys: readonly JWK[] },
+  intervalMs: number,
+  onError: (err: unknown) => void,
+): KeyReloader {
+  let seen = loaded.keys.map((k) => k.kid).join(',');
   const check = async () => {
-    const now = await fingerprint();
-    if (seen === undefined || now === seen) {
-      seen = now;
-      return false;
-    }
+    const now = (await repo.list()).map((k) => k.kid).join(',');
+    if (now === seen) return false;
     (initializeKeystore as (this: Provider, jwks: object) => void).call(provider, await loadJwks(repo, box));
     seen = now;
     return true;
   };
-  void check().catch(onError);
   const timer = setInterval(() => void check().catch(onError), intervalMs);
   timer.unref();
   return { check, stop: () => clearInterval(timer) };
