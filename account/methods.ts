@@ -96,7 +96,8 @@ export async function overview(deps: AccountDeps, userId: string): Promise<Overv
   return { methods, backupCodes: { left, total: BACKUP_CODE_COUNT, low: left <= BACKUP_CODES_LOW } };
 }
 
-function audit(deps: AccountDeps, actor: Actor, type: string, factor: string | null, details: Record<string, unknown>): Promise<void> {
+/** Records a change made on the Security info page, by the user themselves. */
+export function audit(deps: AccountDeps, actor: Actor, type: string, factor: string | null, details: Record<string, unknown>): Promise<void> {
   return deps.services.audit.record({
     type,
     userId: actor.user.id,
@@ -155,9 +156,14 @@ export function beginAddTotp(deps: AccountDeps, user: User): Promise<TotpEnrolme
   return beginTotpEnrolment(deps.totp, user.id, user.email ?? user.username);
 }
 
-export async function pendingTotp(deps: AccountDeps, user: User, methodId: string): Promise<Method | undefined> {
+/** The user's own method of one of `kinds` that is still waiting to be proven. */
+export async function pendingMethod(deps: AccountDeps, user: User, methodId: string, kinds: readonly MethodKind[]): Promise<Method | undefined> {
   const method = await deps.services.methods.find(methodId);
-  return method && method.userId === user.id && method.kind === 'totp' && method.status === 'pending' ? method : undefined;
+  return method && method.userId === user.id && kinds.includes(method.kind) && method.status === 'pending' ? method : undefined;
+}
+
+export function pendingTotp(deps: AccountDeps, user: User, methodId: string): Promise<Method | undefined> {
+  return pendingMethod(deps, user, methodId, ['totp']);
 }
 
 export function resumeAddTotp(deps: AccountDeps, user: User, method: Method): Promise<TotpEnrolment> {

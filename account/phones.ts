@@ -6,7 +6,7 @@ import { parsePhone } from '../methods/phone-number.ts';
 import { sendSmsCode } from '../methods/sms/index.ts';
 import { placeCodeCall } from '../methods/voice/index.ts';
 import type { PhoneFormValues } from '../interactions/phone-form.ts';
-import type { AccountDeps, Actor } from './methods.ts';
+import { audit, pendingMethod, type AccountDeps, type Actor } from './methods.ts';
 
 export interface ProofTexts {
   language: 'ja' | 'en';
@@ -46,10 +46,8 @@ export async function beginAddPhone(
   }
 }
 
-export async function pendingPhone(deps: AccountDeps, actor: Actor, methodId: string): Promise<Method | undefined> {
-  const method = await deps.services.methods.find(methodId);
-  const isPhone = method?.kind === 'sms' || method?.kind === 'voice';
-  return method && isPhone && method.userId === actor.user.id && method.status === 'pending' ? method : undefined;
+export function pendingPhone(deps: AccountDeps, actor: Actor, methodId: string): Promise<Method | undefined> {
+  return pendingMethod(deps, actor.user, methodId, ['sms', 'voice']);
 }
 
 /** Activates the phone when the code is right, within the same failure budget as enrolment at sign-in. */
@@ -64,15 +62,6 @@ export async function finishAddPhone(
   const outcome = await deps.regulator.attempt(`enrol:${method.kind}`, actor.user.id, () => verifyCode(phone, challengeId, actor.user.id, code));
   if (outcome !== 'ok') return outcome === 'locked' ? 'locked' : 'invalid';
   await deps.services.methods.activate(method.id);
-  await deps.services.audit.record({
-    type: 'method.add',
-    userId: actor.user.id,
-    username: actor.user.username,
-    actor: 'user',
-    factor: method.kind,
-    ip: actor.ip,
-    userAgent: actor.userAgent,
-    details: { methodId: method.id, via: 'account' },
-  });
+  await audit(deps, actor, 'method.add', method.kind, { methodId: method.id });
   return 'ok';
 }
