@@ -1,12 +1,11 @@
 // What the SMS and voice steps share: the phone services of this server, sending a code or placing
-// a call with texts in the user's language, the pages that wait for either, and the messages for
-// everything that can go wrong on the way.
+// a call with texts in the user's language, and the pages that wait for either (the form to add a
+// phone and its error messages are in phone-form.ts).
 import { getCountryCallingCode, type CountryCode } from 'libphonenumber-js/max';
 import type { Method } from '../adapters/postgres/methods.ts';
 import type { ChallengeKind } from '../adapters/postgres/challenges.ts';
-import { PhoneDeliveryError } from '../adapters/twilio/sender.ts';
 import type { Config } from '../config/index.ts';
-import { PhoneSendError, type PhoneDeps, type PhoneTarget } from '../methods/phone-challenge.ts';
+import type { PhoneDeps, PhoneTarget } from '../methods/phone-challenge.ts';
 import { maskPhone } from '../methods/phone-number.ts';
 import { sendSmsCode } from '../methods/sms/index.ts';
 import { placeApprovalCall, placeCodeCall } from '../methods/voice/index.ts';
@@ -85,26 +84,6 @@ export async function deliver(turn: Turn, target: PhoneTarget, mode: PhoneMode):
     { language: lang, prompt: t('phone.voice.prompt'), goodbye: t('phone.voice.goodbye') },
     (id) => `${phone.publicUrl}${webhookPath(id)}?lang=${lang}`,
   );
-}
-
-/** The user-facing message for a failed send; anything else is not ours to explain. */
-export function sendErrorMessage(turn: Turn, error: unknown): string {
-  if (error instanceof PhoneSendError) {
-    switch (error.code) {
-      case 'cooldown':
-        return turn.t('phone.errors.cooldown', { seconds: error.retryAfterSeconds ?? 1 });
-      case 'rate_limited':
-        return turn.t('phone.errors.rateLimited');
-      case 'country_not_allowed':
-        return turn.t('phone.errors.countryNotAllowed');
-      case 'invalid_number':
-        return turn.t('phone.errors.refused');
-    }
-  }
-  if (error instanceof PhoneDeliveryError) {
-    return turn.t(error.code === 'refused_number' ? 'phone.errors.refused' : 'phone.errors.unavailable');
-  }
-  throw error;
 }
 
 export interface PhonePage {

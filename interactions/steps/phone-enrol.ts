@@ -3,48 +3,33 @@
 import type { Method, MethodKind } from '../../adapters/postgres/methods.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
-import { parsePhone, PhoneNumberError, type PhoneKind } from '../../methods/phone-number.ts';
+import { parsePhone } from '../../methods/phone-number.ts';
 import { verifySmsCode } from '../../methods/sms/index.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
 import { auditContext, finishWithError, interactionPath, render, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
-import { countryLabelFor, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
+import { countryLabelFor, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, targetOf, type PendingChallenge } from '../phone.ts';
+import { blankPhoneForm, extensionValid, PHONE_KINDS, phoneErrorMessage, readPhoneForm, type PhoneFormValues } from '../phone-form.ts';
 import type { EnrolChoice } from './enrol.ts';
 import { enrolled, mayEnrol } from './enrol.ts';
 
 export const PHONE_ENROL_CHOICE: EnrolChoice = { step: 'enrol/phone', labelKey: 'phone.enrol.choice', hintKey: 'phone.enrol.choiceHint' };
 
 const ENROL_PENDING = 'phoneEnrol';
-const KINDS: PhoneKind[] = ['mobile', 'alternate', 'office'];
-const ERROR_KEYS: Record<PhoneNumberError['code'], string> = {
-  invalid: 'phone.errors.invalid',
-  too_long: 'phone.errors.tooLong',
-  country_not_allowed: 'phone.errors.countryNotAllowed',
-  not_mobile: 'phone.errors.notMobile',
-  unsupported_type: 'phone.errors.unsupported',
-};
-
-interface FormValues {
-  kind: PhoneKind;
-  number: string;
-  extension: string;
-  via: 'sms' | 'voice';
-}
-
 
 function countryLabel(turn: Turn): string {
   return countryLabelFor(phoneOf(turn).settings.defaultCountry, turn.lang);
 }
 
-export async function showPhoneEnrolment(turn: Turn, journey: Journey, user: User, error?: string, submitted?: FormValues): Promise<void> {
+export async function showPhoneEnrolment(turn: Turn, journey: Journey, user: User, error?: string, submitted?: PhoneFormValues): Promise<void> {
   if (!(await mayEnrol(turn, journey))) return turn.ctx.redirect(interactionPath(turn, 'second-factor'));
   const vias = phoneOf(turn).enabled;
   const imported = !submitted && Boolean(user.importedPhone);
-  const values: FormValues = submitted ?? { kind: 'mobile', number: user.importedPhone ?? '', extension: '', via: vias[0] ?? 'sms' };
+  const values = submitted ?? blankPhoneForm(user.importedPhone, vias);
   await render(turn, 'phone-enrol', {
     title: turn.t('phone.enrol.title'),
     action: interactionPath(turn, 'enrol/phone'),
     back: interactionPath(turn, journey.enrolled?.length ? 'after-enrol' : 'enrol'),
-    kinds: KINDS.map((k) => ({ value: k, label: turn.t(`phone.kind.${k}`) })),
+    kinds: PHONE_KINDS.map((k) => ({ value: k, label: turn.t(`phone.kind.${k}`) })),
     country: countryLabel(turn),
     vias,
     values,
@@ -53,32 +38,18 @@ export async function showPhoneEnrolment(turn: Turn, journey: Journey, user: Use
   }, error ? 400 : 200);
 }
 
-function readValues(turn: Turn, fields: Record<string, string>): FormValues {
-  const kind = field(fields, 'kind', { max: 16 }) as PhoneKind;
-  const via = field(fields, 'via', { max: 16 }) as FormValues['via'];
-  return {
-    kind: KINDS.includes(kind) ? kind : 'mobile',
-    number: field(fields, 'number', { max: 64, required: true }),
-    extension: field(fields, 'extension', { max: 16 }).trim(),
-    via: phoneOf(turn).enabled.includes(via) ? via : phoneOf(turn).enabled[0]!,
-  };
-}
-
 /** POST …/enrol/phone — checks the number, keeps it as a pending method and sends the proof. */
 export async function submitPhoneEnrolment(turn: Turn, journey: Journey, user: User, fields: Record<string, string>): Promise<void> {
   if (!(await mayEnrol(turn, journey))) return turn.ctx.redirect(interactionPath(turn, 'second-factor'));
-  const values = readValues(turn, fields);
-  const { settings } = phoneOf(turn);
+  const { settings, enabled } = phoneOf(turn);
+  const values = readPhoneForm(fields, enabled);
   let e164: string;
   try {
     e164 = parsePhone(values.number, { defaultCountry: settings.defaultCountry, allowedCountries: settings.allowedCountries, requireSms: values.via === 'sms' }).e164;
   } catch (error) {
-    if (!(error instanceof PhoneNumberError)) throw error;
-    return showPhoneEnrolment(turn, journey, user, turn.t(ERROR_KEYS[error.code]), values);
+    return showPhoneEnrolment(turn, journey, user, phoneErrorMessage(turn.t, error), values);
   }
-  if (values.extension && (values.via !== 'voice' || !/^[0-9]{1,10}$/.test(values.extension))) {
-    return showPhoneEnrolment(turn, journey, user, turn.t('phone.errors.extensionInvalid'), values);
-  }
+  if (!extensionValid(values)) return showPhoneEnrolment(turn, journey, user, turn.t('phone.errors.extensionInvalid'), values);
   const { methods } = turn.deps.services;
   await methods.removePending(user.id, values.via);
   const method = await methods.create({ userId: user.id, kind: values.via, phone: e164, phoneKind: values.kind, extension: values.extension || null });
@@ -88,7 +59,7 @@ export async function submitPhoneEnrolment(turn: Turn, journey: Journey, user: U
     await saveJourney(turn, withEnrolPending(journey, { methodId: method.id, challengeId, mode }));
   } catch (error) {
     await methods.remove(user.id, method.id);
-    return showPhoneEnrolment(turn, journey, user, sendErrorMessage(turn, error), values);
+    return showPhoneEnrolment(turn, journey, user, phoneErrorMessage(turn.t, error), values);
   }
   turn.ctx.status = 303;
   turn.ctx.redirect(interactionPath(turn, 'enrol/phone/verify'));
@@ -155,7 +126,7 @@ export async function resendPhoneProof(turn: Turn, journey: Journey): Promise<vo
     const challengeId = await deliver(turn, targetOf(method), pending.mode);
     await saveJourney(turn, withEnrolPending(journey, { ...pending, challengeId }));
   } catch (error) {
-    return proofPage(turn, method, pending, sendErrorMessage(turn, error));
+    return proofPage(turn, method, pending, phoneErrorMessage(turn.t, error));
   }
   turn.ctx.status = 303;
   turn.ctx.redirect(interactionPath(turn, 'enrol/phone/verify'));

@@ -6,7 +6,8 @@ import { handlerFor } from '../factors/index.ts';
 import { SIGNIN_PENDING, sendPath } from '../factors/sms.ts';
 import { callStatusPath } from '../factors/voice.ts';
 import { finishWithError, interactionPath, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
-import { deliver, modeFor, pendingOf, phoneOf, pickerPath, renderCall, sendErrorMessage, targetOf, type PendingChallenge } from '../phone.ts';
+import { deliver, modeFor, pendingOf, phoneOf, pickerPath, renderCall, targetOf, type PendingChallenge } from '../phone.ts';
+import { phoneErrorMessage } from '../phone-form.ts';
 import { continueJourney, usableMethods } from './next.ts';
 
 async function phoneMethod(turn: Turn, journey: Journey, methodId: string): Promise<Method | undefined> {
@@ -27,7 +28,7 @@ export async function sendChallenge(turn: Turn, journey: Journey, methodId: stri
     const challengeId = await deliver(turn, targetOf(method), mode);
     await saveJourney(turn, withPending(journey, { methodId: method.id, challengeId, mode }));
   } catch (error) {
-    return handlerFor(method.kind)!.show(turn, journey, method, sendErrorMessage(turn, error));
+    return handlerFor(method.kind)!.show(turn, journey, method, phoneErrorMessage(turn.t, error));
   }
   turn.ctx.status = 303;
   turn.ctx.redirect(`${interactionPath(turn, 'second-factor')}?method=${encodeURIComponent(method.id)}`);
