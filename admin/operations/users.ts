@@ -9,7 +9,7 @@ import { hashPassword } from '../../methods/password/argon2.ts';
 import { logoutNoticesFor, queueLogouts } from '../../provider/backchannel-outbox.ts';
 import { issueAccessPass, listAccessPasses, TAP_MAX_TTL_SECONDS, TAP_MIN_TTL_SECONDS } from '../../methods/tap/index.ts';
 import { conflict, notFound, usage } from '../errors.ts';
-import { optionalString, validDuration, validEmail, validLimit, validLocale, validName, validUsername } from '../validate.ts';
+import { optionalBoolean, optionalString, validDuration, validEmail, validLimit, validLocale, validName, validUsername } from '../validate.ts';
 import { nowOf, type OperationContext } from './context.ts';
 
 export interface UserSummary {
@@ -241,8 +241,7 @@ export interface TapResult {
 
 export async function issueTap(ctx: OperationContext, username: unknown, options: { ttl?: unknown; once?: unknown }): Promise<TapResult> {
   const ttlSeconds = validDuration(options.ttl ?? '1h', 'ttl', TAP_MIN_TTL_SECONDS, TAP_MAX_TTL_SECONDS);
-  if (options.once !== undefined && typeof options.once !== 'boolean') throw usage('not_a_boolean', 'once');
-  const once = options.once ?? false;
+  const once = optionalBoolean(options.once, 'once') ?? false;
   const user = await findUserOrFail(ctx.services.users, username);
   return ctx.services.db.transaction(async (tx) => {
     const pass = await issueAccessPass(tx, user.id, { ttlSeconds, once, createdBy: ctx.actor, now: nowOf(ctx) });
