@@ -9,8 +9,16 @@ function width(s: string): number {
   return w;
 }
 
-export function table(header: string[], rows: (string | number | null | undefined)[][]): string[] {
+function table(header: string[], rows: (string | number | null | undefined)[][]): string[] {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => width(r[i] ?? ''))));
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - width(c)))).join('  ').trimEnd());
 }
+
+/** The table, or the one line saying there is nothing to list. */
+export function tableOr(none: string, header: string[], rows: (string | number | null | undefined)[][]): string[] {
+  return rows.length ? table(header, rows) : [none];
+}
+
+/** A time as a table cell or field; blank when there is none. */
+export const iso = (d: Date | null) => (d ? d.toISOString() : '');

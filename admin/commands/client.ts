@@ -5,7 +5,7 @@ import {
   addClient, createInitialAccessToken, listClients, removeClient, rotateClientSecret, showClient, updateClient,
   type ClientInput, type ClientView, type ClientWithSecret,
 } from '../operations/clients.ts';
-import { table } from '../table.ts';
+import { tableOr } from '../table.ts';
 import { flag, str, strs, type Command, type CommandArgs, type CommandEnv } from './types.ts';
 import { readSecretFromStdin } from './user.ts';
 
@@ -135,12 +135,11 @@ export const clientCommands: Command[] = [
       const { t } = env;
       return {
         json: clients,
-        text: clients.length
-          ? table(
-              [t('cli.client.id'), t('cli.client.name'), t('cli.client.authMethod'), t('cli.client.mfa'), t('cli.client.admin')],
-              clients.map((c) => [c.clientId, c.name, c.authMethod, c.mfaPolicy, c.admin ? t('cli.yes') : '']),
-            )
-          : [t('cli.client.none')],
+        text: tableOr(
+          t('cli.client.none'),
+          [t('cli.client.id'), t('cli.client.name'), t('cli.client.authMethod'), t('cli.client.mfa'), t('cli.client.admin')],
+          clients.map((c) => [c.clientId, c.name, c.authMethod, c.mfaPolicy, c.admin ? t('cli.yes') : '']),
+        ),
       };
     },
   },

@@ -2,10 +2,9 @@
 import { migrate } from '../../adapters/postgres/migrate.ts';
 import { queryAudit } from '../operations/audit.ts';
 import { listKeys, rotateKeys } from '../operations/keys.ts';
-import { table } from '../table.ts';
+import { iso, tableOr } from '../table.ts';
 import { flag, str, type Command } from './types.ts';
 
-const iso = (d: Date | null) => (d ? d.toISOString() : '');
 
 export const dbCommands: Command[] = [
   {
@@ -36,12 +35,11 @@ export const operationsCommands: Command[] = [
       const { t } = env;
       return {
         json: keys,
-        text: keys.length
-          ? table(
-              ['kid', 'alg', t('cli.keys.colStatus'), t('cli.keys.colCreated'), t('cli.keys.colActivated'), t('cli.keys.colRetired')],
-              keys.map((k) => [k.kid, k.alg, k.status, iso(k.createdAt), iso(k.activatedAt), iso(k.retiredAt)]),
-            )
-          : [t('cli.keys.none')],
+        text: tableOr(
+          t('cli.keys.none'),
+          ['kid', 'alg', t('cli.keys.colStatus'), t('cli.keys.colCreated'), t('cli.keys.colActivated'), t('cli.keys.colRetired')],
+          keys.map((k) => [k.kid, k.alg, k.status, iso(k.createdAt), iso(k.activatedAt), iso(k.retiredAt)]),
+        ),
       };
     },
   },
@@ -73,12 +71,11 @@ export const operationsCommands: Command[] = [
       const { t } = env;
       return {
         json: rows,
-        text: rows.length
-          ? table(
-              [t('cli.audit.at'), t('cli.audit.type'), t('cli.audit.outcome'), t('cli.audit.user'), t('cli.audit.client'), t('cli.audit.actor')],
-              rows.map((r) => [iso(r.at), r.type, r.outcome, r.username ?? r.userId, r.clientId, r.actor]),
-            )
-          : [t('cli.audit.none')],
+        text: tableOr(
+          t('cli.audit.none'),
+          [t('cli.audit.at'), t('cli.audit.type'), t('cli.audit.outcome'), t('cli.audit.user'), t('cli.audit.client'), t('cli.audit.actor')],
+          rows.map((r) => [iso(r.at), r.type, r.outcome, r.username ?? r.userId, r.clientId, r.actor]),
+        ),
       };
     },
   },

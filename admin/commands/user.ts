@@ -6,10 +6,9 @@ import {
   addUser, clearFlags, issueTap, listUsers, resetMfa, setUserDisabled, showUser, type UserSummary,
 } from '../operations/users.ts';
 import { progressBar } from '../progress.ts';
-import { table } from '../table.ts';
+import { iso, tableOr } from '../table.ts';
 import { flag, str, type Command, type CommandEnv } from './types.ts';
 
-const iso = (d: Date | null) => (d ? d.toISOString() : '');
 
 /** The password or secret typed on stdin: one trailing line break (from echo or a pipe) is not part of it. */
 export async function readSecretFromStdin(env: CommandEnv, field: string): Promise<string> {
@@ -85,12 +84,11 @@ export const userCommands: Command[] = [
       const { t } = env;
       return {
         json: users,
-        text: users.length
-          ? table(
-              [t('cli.user.username'), t('cli.user.name'), t('cli.user.email'), t('cli.user.status')],
-              users.map((u) => [u.username, u.name, u.email, u.disabled ? t('cli.user.statusDisabled') : t('cli.user.statusEnabled')]),
-            )
-          : [t('cli.user.none')],
+        text: tableOr(
+          t('cli.user.none'),
+          [t('cli.user.username'), t('cli.user.name'), t('cli.user.email'), t('cli.user.status')],
+          users.map((u) => [u.username, u.name, u.email, u.disabled ? t('cli.user.statusDisabled') : t('cli.user.statusEnabled')]),
+        ),
       };
     },
   },
