@@ -8,7 +8,7 @@ import { HttpError } from '../app/http/errors.ts';
 import { languageOf } from '../app/http/locale.ts';
 import { translator } from '../app/i18n.ts';
 import type { Factor } from '../provider/acr.ts';
-import { clientExtension, requirementFor, unattainable } from '../provider/policy.ts';
+import { clientPolicyOf, requirementFor, unattainable } from '../provider/policy.ts';
 import { finishWithError, loadJourney, saveJourney, type InteractionDeps, type Journey, type Turn } from './journey.ts';
 import { showAccessPass, submitAccessPass } from './steps/access-pass.ts';
 import { showConsent, submitConsent } from './steps/consent.ts';
@@ -44,7 +44,6 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     const lang = languageOf(ctx, typeof params.ui_locales === 'string' ? params.ui_locales : undefined);
     // Error pages for this request (a bad field, a CSRF failure) speak the interaction's language too.
     ctx.state.lang = lang;
-    const policy = clientExtension(client, 'sekisho_mfa_policy');
     return {
       ctx,
       deps,
@@ -52,7 +51,7 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
       uid: details.uid,
       lang,
       t: translator(lang),
-      requirement: requirementFor(params, typeof policy === 'string' ? policy : undefined, deps.ladder),
+      requirement: requirementFor(params, clientPolicyOf(client), deps.ladder),
       clientName: client?.clientName ?? String(params.client_id),
     };
   }

@@ -9,7 +9,7 @@ import type { UserRepository } from '../adapters/postgres/users.ts';
 import type { AcrLadder } from './acr.ts';
 import { createFindAccount } from './account.ts';
 import { queueLogouts } from './backchannel-outbox.ts';
-import { acrForRequest, buildPolicy, clientExtension, requirementFor } from './policy.ts';
+import { acrForRequest, buildPolicy, clientExtension, clientPolicyOf, requestedAcrValues } from './policy.ts';
 
 /** Pages oidc-provider renders itself, in the user's language (supplied by interactions/). */
 export interface ProviderPages {
@@ -177,11 +177,11 @@ function patchPerRequestBehaviour(provider: Provider, ladder: AcrLadder): void {
     configurable: true,
     get(this: KoaContextWithOIDC['oidc']) {
       const sessionAcr = this.session?.acr;
-      const need = requirementFor((this.params ?? {}) as Record<string, unknown>, undefined, ladder);
+      const requested = requestedAcrValues((this.params ?? {}) as Record<string, unknown>, ladder);
       // Nothing asked for: a client whose minimum is an acr value hears that value when it is met.
-      const policy = clientExtension(this.client, 'sekisho_mfa_policy');
-      const named = typeof policy === 'string' && ladder.strengthOf(policy) !== undefined ? [policy] : [];
-      return acrForRequest(sessionAcr, need.requested.length ? need.requested : named, ladder);
+      const policy = clientPolicyOf(this.client);
+      const named = policy && ladder.strengthOf(policy) !== undefined ? [policy] : [];
+      return acrForRequest(sessionAcr, requested.length ? requested : named, ladder);
     },
   });
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;

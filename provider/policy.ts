@@ -1,6 +1,6 @@
 // When a second factor is needed: the client's MFA policy, acr values asked for in the request
 // (acr_values or the claims parameter), and the strength the current session already has.
-import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, interactionPolicy } from 'oidc-provider';
 import { ATTAINABLE_STRENGTH, type AcrLadder, type Strength } from './acr.ts';
 
 export interface Requirement {
@@ -36,12 +36,12 @@ function valuesOf(acr: AcrClaimRequest | undefined): string[] {
   return values;
 }
 
-/** acr values asked for by the request: acr_values first, then an acr member of the claims parameter. */
-export function requestedAcrValues(params: Record<string, unknown>): string[] {
+/** acr values known here that the request asks for: acr_values first, then an acr member of the claims parameter. */
+export function requestedAcrValues(params: Record<string, unknown>, ladder: AcrLadder): string[] {
   const values: string[] = [];
   if (typeof params.acr_values === 'string') values.push(...params.acr_values.split(' ').filter(Boolean));
   values.push(...valuesOf(acrClaimRequest(params)));
-  return [...new Set(values)];
+  return [...new Set(values)].filter((v) => ladder.strengthOf(v) !== undefined);
 }
 
 /** A client's MFA policy as stored: 'required', 'optional' or a minimum acr value. */
@@ -52,7 +52,7 @@ export function policyStrength(policy: string | undefined, ladder: AcrLadder): S
 }
 
 export function requirementFor(params: Record<string, unknown>, clientPolicy: string | undefined, ladder: AcrLadder): Requirement {
-  const requested = requestedAcrValues(params).filter((v) => ladder.strengthOf(v) !== undefined);
+  const requested = requestedAcrValues(params, ladder);
   let strength = policyStrength(clientPolicy, ladder);
   if (requested.length) {
     // Any one of the requested values satisfies the client, so the weakest of them is what must be reached.
@@ -83,8 +83,9 @@ export function clientExtension(client: unknown, key: 'sekisho_mfa_policy' | 'se
   return client ? (client as ClientLike).metadata()[key] : undefined;
 }
 
-export function clientPolicyOf(ctx: KoaContextWithOIDC): string | undefined {
-  const policy = clientExtension(ctx.oidc.client, 'sekisho_mfa_policy');
+/** A client's sekisho_mfa_policy, when it has one. */
+export function clientPolicyOf(client: unknown): string | undefined {
+  const policy = clientExtension(client, 'sekisho_mfa_policy');
   return typeof policy === 'string' ? policy : undefined;
 }
 
@@ -102,7 +103,7 @@ export function buildPolicy(ladder: AcrLadder) {
   login.checks.remove('essential_acrs');
   login.checks.unshift(
     new Check('acr_unattainable', 'no sign-in method here reaches the requested authentication context', (ctx) => {
-      if (unattainable(requirementFor(ctx.oidc.params as Record<string, unknown>, clientPolicyOf(ctx), ladder))) {
+      if (unattainable(requirementFor(ctx.oidc.params as Record<string, unknown>, clientPolicyOf(ctx.oidc.client), ladder))) {
         throw new errors.UnmetAuthenticationRequirements('no sign-in method here reaches the requested authentication context');
       }
       return Check.NO_NEED_TO_PROMPT;
@@ -116,7 +117,7 @@ export function buildPolicy(ladder: AcrLadder) {
     new Check('strength_required', 'the session is weaker than this request needs', 'login_required', (ctx) => {
       const { session, params } = ctx.oidc;
       if (!session?.accountId) return Check.NO_NEED_TO_PROMPT;
-      const need = requirementFor(params as Record<string, unknown>, clientPolicyOf(ctx), ladder);
+      const need = requirementFor(params as Record<string, unknown>, clientPolicyOf(ctx.oidc.client), ladder);
       const have = session.acr ? ladder.strengthOf(session.acr) ?? 0 : 0;
       return have < need.strength ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
