@@ -1,13 +1,10 @@
 // The Security info page in a real Chromium, in Japanese and English: sign-in through Sekisho's pages,
 // rename, new backup codes, the refusal to remove the last method, sign out everywhere — nothing
 // blocked by the CSP, screenshots for review.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, openWatchedPage, screenshot } from '../helpers/browser.ts';
+import { describe, expect, it } from '@jest/globals';
+import { browserSuite, screenshot } from '../helpers/browser.ts';
 import { createUser, firstSignIn, steppingClock } from '../helpers/journey.ts';
 import { totpCode } from '../helpers/oath.ts';
-import { createRp, type Rp } from '../helpers/rp.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
 import en from '../../locales/en/index.ts';
 import ja from '../../locales/ja/index.ts';
 
@@ -16,28 +13,16 @@ const LANGS = [['ja', ja, '研究室の iPhone'], ['en', en, 'Lab phone']] as co
 
 describe('Security info page in a browser', () => {
   const clock = steppingClock();
-  let server: TestServer;
-  let rp: Rp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startTestServer({ db: 'pglite', now: clock.now });
-    rp = await createRp(server.url, server.services);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = browserSuite(() => ({ db: 'pglite', now: clock.now }));
 
   for (const [lang, messages, newName] of LANGS) {
     it(`manages methods on the Security info page (${lang})`, async () => {
       const username = `account-${lang}`;
-      await createUser(server.services, username, PASSWORD, { locale: lang });
-      const { secret } = await firstSignIn(rp, username, PASSWORD, clock);
-      const { page, violations } = await openWatchedPage(browser);
+      await createUser(suite.server.services, username, PASSWORD, { locale: lang });
+      const { secret } = await firstSignIn(suite.rp, username, PASSWORD, clock);
+      const { page, violations } = await suite.openPage();
 
-      await page.goto(`${server.url}/account?lang=${lang}`);
+      await page.goto(`${suite.server.url}/account?lang=${lang}`);
       await page.waitForURL(/\/interaction\/[^/]+$/);
       await page.fill('#username', username);
       await page.fill('#password', PASSWORD);
@@ -46,7 +31,7 @@ describe('Security info page in a browser', () => {
       clock.nextStep();
       await page.fill('#code', totpCode(secret, { at: new Date(clock.now()) }));
       await page.click('form button[type=submit]');
-      await page.waitForURL(`${server.url}/account`);
+      await page.waitForURL(`${suite.server.url}/account`);
       expect(await page.textContent('h1')).toBe(messages.account.heading);
       expect(await page.textContent('#default-marker')).toBe(messages.account.default);
       await screenshot(page, `account-list-${lang}`);
@@ -75,12 +60,12 @@ describe('Security info page in a browser', () => {
       expect(await page.textContent('#form-error')).toBe(messages.account.errors.lastMethod);
       await screenshot(page, `account-last-method-${lang}`);
 
-      await page.goto(`${server.url}/account/add/app`);
+      await page.goto(`${suite.server.url}/account/add/app`);
       expect(await page.textContent('h1')).toBe(messages.enrol.totp.heading);
       expect(await page.isVisible('.qr svg')).toBe(true);
       await screenshot(page, `account-add-app-${lang}`);
 
-      await page.goto(`${server.url}/account`);
+      await page.goto(`${suite.server.url}/account`);
       await page.click('#signout-all');
       expect(await page.textContent('#signed-out')).toBe(messages.account.signedOut.message);
       await screenshot(page, `account-signed-out-${lang}`);

@@ -1,13 +1,11 @@
 // The offer after enrolment and the backup-code pages in a real Chromium, in Japanese and English:
 // nothing blocked by the CSP, the download arrives as a file, screenshots for review.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { countBackupCodes, generateBackupCodes, verifyBackupCode } from '../../methods/backup-codes/index.ts';
-import { launchBrowser, openWatchedPage, screenshot } from '../helpers/browser.ts';
+import { browserSuite, screenshot } from '../helpers/browser.ts';
 import { createUser, steppingClock } from '../helpers/journey.ts';
 import { totpCode } from '../helpers/oath.ts';
-import { createRp, type Rp } from '../helpers/rp.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
 import en from '../../locales/en/index.ts';
 import ja from '../../locales/ja/index.ts';
 
@@ -16,24 +14,11 @@ const LANGS = [['ja', ja], ['en', en]] as const;
 
 describe('backup codes in a browser', () => {
   const clock = steppingClock();
-  let server: TestServer;
-  let rp: Rp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startTestServer({ db: 'pglite', now: clock.now });
-    rp = await createRp(server.url, server.services);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  const openPage = () => openWatchedPage(browser, { rpRedirectUri: rp.redirectUri, context: { acceptDownloads: true } });
+  const suite = browserSuite(() => ({ db: 'pglite', now: clock.now }));
+  const openPage = () => suite.openPage({ acceptDownloads: true });
 
   async function signIn(page: Page, username: string, lang: string): Promise<void> {
-    await page.goto((await rp.authorize({ ui_locales: lang, prompt: 'login' })).url);
+    await page.goto((await suite.rp.authorize({ ui_locales: lang, prompt: 'login' })).url);
     await page.fill('#username', username);
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit]');
@@ -42,7 +27,7 @@ describe('backup codes in a browser', () => {
   for (const [lang, messages] of LANGS) {
     it(`offers a second method and shows the codes once (${lang})`, async () => {
       const username = `browser-${lang}`;
-      const user = await createUser(server.services, username, PASSWORD, { locale: lang });
+      const user = await createUser(suite.server.services, username, PASSWORD, { locale: lang });
       const { page, violations } = await openPage();
       await signIn(page, username, lang);
       await page.goto(page.url().replace(/\/enrol$/, '/enrol/app'));
@@ -84,17 +69,17 @@ describe('backup codes in a browser', () => {
       await page.waitForURL(/\/after-enrol$/);
       expect(await page.isVisible('#offer-codes')).toBe(false);
       await page.click('#offer-skip');
-      await page.waitForURL(`${rp.redirectUri}**`);
-      expect(await countBackupCodes(server.services.db, user.id)).toBe(10);
+      await page.waitForURL(`${suite.rp.redirectUri}**`);
+      expect(await countBackupCodes(suite.server.services.db, user.id)).toBe(10);
       expect(violations).toEqual([]);
       await page.context().close();
     });
 
     it(`signs in with a backup code and warns when few are left (${lang})`, async () => {
       clock.nextStep();
-      const user = (await server.services.users.findByUsername(`browser-${lang}`))!;
-      const { codes } = await generateBackupCodes(server.services.db, user.id, 'digits');
-      for (const c of codes.slice(0, 6)) await verifyBackupCode(server.services.db, user.id, c, new Date());
+      const user = (await suite.server.services.users.findByUsername(`browser-${lang}`))!;
+      const { codes } = await generateBackupCodes(suite.server.services.db, user.id, 'digits');
+      for (const c of codes.slice(0, 6)) await verifyBackupCode(suite.server.services.db, user.id, c, new Date());
       const { page, violations } = await openPage();
       await signIn(page, user.username, lang);
       await page.waitForURL(/\/second-factor$/);
@@ -112,7 +97,7 @@ describe('backup codes in a browser', () => {
       expect(await page.textContent('h1')).toBe(messages.backup.low.heading);
       await screenshot(page, `backup-low-${lang}`);
       await page.click('form button[type=submit]');
-      await page.waitForURL(`${rp.redirectUri}**`);
+      await page.waitForURL(`${suite.rp.redirectUri}**`);
       expect(violations).toEqual([]);
       await page.context().close();
     });

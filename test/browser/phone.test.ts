@@ -3,14 +3,12 @@
 // by itself (meta refresh, no script), and the phone enrolment form — nothing blocked by the CSP,
 // screenshots for review.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import en from '../../locales/en/index.ts';
 import ja from '../../locales/ja/index.ts';
-import { launchBrowser, openWatchedPage, screenshot } from '../helpers/browser.ts';
+import { browserSuite, screenshot } from '../helpers/browser.ts';
 import { startFakeTwilio, type FakeTwilio } from '../helpers/fake-twilio.ts';
 import { createUser, steppingClock } from '../helpers/journey.ts';
-import { createRp, type Rp } from '../helpers/rp.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'browser phone password';
 const LANGS = [['ja', ja, '1111'], ['en', en, '2222']] as const;
@@ -18,36 +16,30 @@ const LANGS = [['ja', ja, '1111'], ['en', en, '2222']] as const;
 describe('phone methods in a browser', () => {
   const clock = steppingClock();
   let fake: FakeTwilio;
-  let server: TestServer;
-  let rp: Rp;
-  let browser: Browser;
 
   beforeAll(async () => {
     fake = await startFakeTwilio();
-    server = await startTestServer({
-      db: 'pglite',
-      now: clock.now,
-      env: {
-        TWILIO_ACCOUNT_SID: fake.accountSid,
-        TWILIO_AUTH_TOKEN: fake.authToken,
-        TWILIO_FROM: fake.from,
-        TWILIO_API_BASE: fake.url,
-        SEKISHO_PHONE_SENDER: 'twilio',
-      },
-    });
-    rp = await createRp(server.url, server.services);
-    browser = await launchBrowser();
   });
+  const suite = browserSuite(() => ({
+    db: 'pglite',
+    now: clock.now,
+    env: {
+      TWILIO_ACCOUNT_SID: fake.accountSid,
+      TWILIO_AUTH_TOKEN: fake.authToken,
+      TWILIO_FROM: fake.from,
+      TWILIO_API_BASE: fake.url,
+      SEKISHO_PHONE_SENDER: 'twilio',
+    },
+  }));
+  // Declared after the suite's, so the fake outlives the suite.server.
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
     await fake?.close();
   });
 
-  const openPage = () => openWatchedPage(browser, { rpRedirectUri: rp.redirectUri });
+  const openPage = () => suite.openPage();
 
   async function signIn(page: Page, username: string, lang: string): Promise<void> {
-    const request = await rp.authorize({ prompt: 'login', ui_locales: lang });
+    const request = await suite.rp.authorize({ prompt: 'login', ui_locales: lang });
     await page.goto(request.url);
     await page.waitForURL(/\/interaction\/[^/]+$/);
     await page.fill('#username', username);
@@ -59,12 +51,12 @@ describe('phone methods in a browser', () => {
   for (const [lang, messages, last4] of LANGS) {
     it(`signs in by SMS and by a call approved with # from the picker (${lang})`, async () => {
       const username = `phone-${lang}`;
-      const user = await createUser(server.services, username, PASSWORD, { locale: lang });
+      const user = await createUser(suite.server.services, username, PASSWORD, { locale: lang });
       const smsPhone = `+8190555${last4}${last4}`.slice(0, 13);
       const voicePhone = `+8180666${last4}${last4}`.slice(0, 13);
       for (const [kind, phone] of [['voice', voicePhone], ['sms', smsPhone]] as const) {
-        const method = await server.services.methods.create({ userId: user.id, kind, phone, phoneKind: 'mobile' });
-        await server.services.methods.activate(method.id);
+        const method = await suite.server.services.methods.create({ userId: user.id, kind, phone, phoneKind: 'mobile' });
+        await suite.server.services.methods.activate(method.id);
       }
       const { page, violations } = await openPage();
 
@@ -103,9 +95,9 @@ describe('phone methods in a browser', () => {
 
     it(`shows the phone enrolment form and its errors (${lang})`, async () => {
       const username = `enrol-${lang}`;
-      await createUser(server.services, username, PASSWORD, { locale: lang });
+      await createUser(suite.server.services, username, PASSWORD, { locale: lang });
       const { page, violations } = await openPage();
-      const request = await rp.authorize({ prompt: 'login', ui_locales: lang });
+      const request = await suite.rp.authorize({ prompt: 'login', ui_locales: lang });
       await page.goto(request.url);
       await page.fill('#username', username);
       await page.fill('#password', PASSWORD);

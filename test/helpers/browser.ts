@@ -1,7 +1,10 @@
 // A real headless Chromium (Debian's package; Playwright never downloads browsers here).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from '@jest/globals';
 import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import { createRp, type Rp } from './rp.ts';
+import { startTestServer, type TestServer, type TestServerOptions } from './server.ts';
 
 const SCREENSHOT_DIR = join('test-artifacts', 'screenshots');
 
@@ -53,4 +56,33 @@ export async function openWatchedPage(browser: Browser, options: { rpRedirectUri
     if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
   });
   return { page, violations };
+}
+
+/** What a browser test file works with, ready once its beforeAll has run. */
+export interface BrowserSuite {
+  server: TestServer;
+  rp: Rp;
+  browser: Browser;
+  /** A watched page whose trip back to the relying party is answered locally. */
+  openPage(context?: BrowserContextOptions): Promise<WatchedPage>;
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: a test server (options read when it starts, so they may
+ * use what an earlier beforeAll made), a relying party on it, and Chromium — all closed afterwards.
+ */
+export function browserSuite(serverOptions: () => TestServerOptions): BrowserSuite {
+  const suite = {
+    openPage: (context?: BrowserContextOptions) => openWatchedPage(suite.browser, { rpRedirectUri: suite.rp.redirectUri, context }),
+  } as BrowserSuite;
+  beforeAll(async () => {
+    suite.server = await startTestServer(serverOptions());
+    suite.rp = await createRp(suite.server.url, suite.server.services);
+    suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }
