@@ -113,15 +113,19 @@ async function deliverOne(services: OutboxServices, provider: Provider, row: Out
   }
 }
 
-/** Delivers every due notification once; failures are rescheduled. */
-export async function deliverDueLogouts(services: OutboxServices, provider: Provider, options: DeliveryOptions = {}): Promise<DeliveryReport> {
-  const now = (options.now ?? Date.now)();
+async function deliverAll(services: OutboxServices, provider: Provider, rows: readonly OutboxRow[], now: number): Promise<DeliveryReport> {
   const report: DeliveryReport = { delivered: 0, retrying: 0, abandoned: 0 };
-  for (const row of await claimDue(services.db, now, options)) {
+  for (const row of rows) {
     const outcome = await deliverOne(services, provider, row, now);
     if (outcome !== 'dropped') report[outcome] += 1;
   }
   return report;
+}
+
+/** Delivers every due notification once; failures are rescheduled. */
+export async function deliverDueLogouts(services: OutboxServices, provider: Provider, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+  const now = (options.now ?? Date.now)();
+  return deliverAll(services, provider, await claimDue(services.db, now, options), now);
 }
 
 /** Notifications still waiting (for the CLI and tests). */
@@ -200,12 +204,7 @@ export async function signOutEverywhere(
 ): Promise<SignOutReport & DeliveryReport> {
   const now = (options.now ?? Date.now)();
   const { sessions, queued } = await revokeAndQueue(services, userId, now, LEASE_MS);
-  const report: DeliveryReport = { delivered: 0, retrying: 0, abandoned: 0 };
-  for (const row of queued) {
-    const outcome = await deliverOne(services, provider, row, now);
-    if (outcome !== 'dropped') report[outcome] += 1;
-  }
-  return { sessions, queued: queued.length, ...report };
+  return { sessions, queued: queued.length, ...(await deliverAll(services, provider, queued, now)) };
 }
 
 export interface DeliveryTimerOptions {
