@@ -4,13 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from '../helpers/browser.ts';
+import { describe, expect, it } from '@jest/globals';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserSuite, screenshot } from '../helpers/browser.ts';
 import { createUser, steppingClock } from '../helpers/journey.ts';
 import { totpCode } from '../helpers/oath.ts';
-import { createRp, type Rp } from '../helpers/rp.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
 import en from '../../locales/en/index.ts';
 import ja from '../../locales/ja/index.ts';
 
@@ -24,29 +22,17 @@ function decodeQr(pngPath: string): string {
 
 describe('sign-in in a browser', () => {
   const clock = steppingClock();
-  let server: TestServer;
-  let rp: Rp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startTestServer({ now: clock.now });
-    rp = await createRp(server.url, server.services);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = browserSuite(() => ({ now: clock.now }));
 
   /** A context whose requests stay on 127.0.0.1; the RP callback is answered here and recorded. */
   async function openContext(): Promise<{ context: BrowserContext; page: Page; callbacks: string[]; violations: string[] }> {
     // A Japanese browser (Accept-Language: ja); the English run switches with the page's switcher.
-    const context = await browser.newContext({ locale: 'ja-JP' });
+    const context = await suite.browser.newContext({ locale: 'ja-JP' });
     const callbacks: string[] = [];
     await context.route('**/*', async (route) => {
       const url = new URL(route.request().url());
       if (url.hostname === '127.0.0.1' || url.protocol === 'data:') return route.continue();
-      if (url.origin + url.pathname === rp.redirectUri) {
+      if (url.origin + url.pathname === suite.rp.redirectUri) {
         callbacks.push(url.toString());
         return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>RP</title><h1>RP callback</h1>' });
       }
@@ -63,9 +49,9 @@ describe('sign-in in a browser', () => {
   for (const [lang, messages] of [['ja', ja], ['en', en]] as const) {
     it(`signs in with password and a newly enrolled authenticator (${lang})`, async () => {
       const username = `browser-${lang}`;
-      await createUser(server.services, username, PASSWORD);
+      await createUser(suite.server.services, username, PASSWORD);
       const { context, page, callbacks, violations } = await openContext();
-      const request = await rp.authorize();
+      const request = await suite.rp.authorize();
 
       await page.goto(request.url);
       await page.waitForURL(/\/interaction\/[^/?]+$/);
@@ -120,13 +106,13 @@ describe('sign-in in a browser', () => {
       // The offer of a second method: skipped here (other tests cover it).
       await screenshot(page, `sign-in-${lang}-5-offer`);
       await page.click('#offer-skip');
-      await page.waitForURL((url) => url.toString().startsWith(rp.redirectUri));
+      await page.waitForURL((url) => url.toString().startsWith(suite.rp.redirectUri));
       await screenshot(page, `sign-in-${lang}-6-rp-callback`);
 
       expect(callbacks).toHaveLength(1);
-      const tokens = await rp.callback(callbacks[0]!, request);
+      const tokens = await suite.rp.callback(callbacks[0]!, request);
       expect(tokens.claims()!.amr).toEqual(['pwd', 'otp', 'mfa']);
-      expect(tokens.claims()!.sub).toBe((await server.services.users.findByUsername(username))!.id);
+      expect(tokens.claims()!.sub).toBe((await suite.server.services.users.findByUsername(username))!.id);
       expect(violations).toEqual([]);
       clock.nextStep();
       await context.close();
