@@ -1,5 +1,7 @@
 // A small JSON body reader for the admin API: only application/json, at most 64 KiB, an object.
 import type { Context } from 'koa';
+import { readRawBody } from '../../app/http/body.ts';
+import { HttpError } from '../../app/http/errors.ts';
 import { AdminError } from '../errors.ts';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -25,18 +27,16 @@ function hasBody(ctx: Context): boolean {
 export async function readJsonBody(ctx: Context, limit = BODY_LIMIT): Promise<Record<string, unknown>> {
   if (!hasBody(ctx)) return {};
   if (!ctx.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'unsupported_media_type');
-  if (Number(ctx.get('content-length') || 0) > limit) throw new ApiError(413, 'payload_too_large', 'body_too_large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    // Stop reading at the limit: a chunked body can be of any length.
-    if (size > limit) throw new ApiError(413, 'payload_too_large', 'body_too_large');
-    chunks.push(chunk as Buffer);
+  let raw: string;
+  try {
+    raw = await readRawBody(ctx, limit);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 413) throw new ApiError(413, 'payload_too_large', 'body_too_large');
+    throw err;
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(raw);
   } catch {
     throw new ApiError(400, 'invalid_request', 'malformed_json');
   }
