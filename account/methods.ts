@@ -7,6 +7,7 @@ import { MethodRepository } from '../adapters/postgres/methods.ts';
 import type { User } from '../adapters/postgres/users.ts';
 import { notFound } from '../app/http/errors.ts';
 import type { Services } from '../app/services.ts';
+import { accountLabel } from '../interactions/journey.ts';
 import type { Regulator } from '../interactions/regulation.ts';
 import {
   BACKUP_CODE_COUNT,
@@ -153,7 +154,7 @@ export async function removeMethod(deps: AccountDeps, actor: Actor, methodId: st
 
 /** A new authenticator, pending until a code from it is typed (its key replaces any earlier pending one). */
 export function beginAddTotp(deps: AccountDeps, user: User): Promise<TotpEnrolment> {
-  return beginTotpEnrolment(deps.totp, user.id, user.email ?? user.username);
+  return beginTotpEnrolment(deps.totp, user.id, accountLabel(user));
 }
 
 /** The user's own method of one of `kinds` that is still waiting to be proven. */
@@ -167,7 +168,7 @@ export function pendingTotp(deps: AccountDeps, user: User, methodId: string): Pr
 }
 
 export function resumeAddTotp(deps: AccountDeps, user: User, method: Method): Promise<TotpEnrolment> {
-  return resumeTotpEnrolment(deps.totp, method, user.email ?? user.username);
+  return resumeTotpEnrolment(deps.totp, method, accountLabel(user));
 }
 
 export type AddTotpOutcome = 'ok' | 'invalid' | 'clock_skew' | 'locked';

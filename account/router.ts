@@ -31,6 +31,7 @@ import {
 } from './methods.ts';
 import { CODES_COOKIE, CODES_SECONDS, RECENT_AUTH_SECONDS, SESSION_COOKIE, type AccountSession } from './session.ts';
 import { maskPhone } from '../methods/phone-number.ts';
+import { accountLabel } from '../interactions/journey.ts';
 import { countryLabelFor } from '../interactions/phone.ts';
 import { blankPhoneForm, extensionValid, PHONE_KINDS, phoneErrorMessage, readPhoneForm, type PhoneFormValues } from '../interactions/phone-form.ts';
 import { beginAddPhone, finishAddPhone, pendingPhone } from './phones.ts';
@@ -81,6 +82,11 @@ function formatDate(lang: Lang, date: Date): string {
   return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
 }
 
+/** A form's token is bound to this page session (a new sign-in makes earlier forms stale). */
+function csrfBinding(session: AccountSession): string {
+  return `account:${session.sid}:${session.iat}`;
+}
+
 function seeOther(ctx: Context, path: string): void {
   ctx.status = 303;
   ctx.redirect(path);
@@ -118,7 +124,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
       session,
       user,
       actor: { user, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
-      csrf: deps.csrf.token(`account:${session.sid}:${session.iat}`),
+      csrf: deps.csrf.token(csrfBinding(session)),
     };
   }
 
@@ -131,7 +137,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
   const change = (fn: (v: Visit, fields: Record<string, string>) => Promise<void>) =>
     page(async (v) => {
       const fields = await readForm(v.ctx);
-      deps.csrf.verify(v.ctx, `account:${v.session.sid}:${v.session.iat}`, fields.csrf);
+      deps.csrf.verify(v.ctx, csrfBinding(v.session), fields.csrf);
       if (nowSeconds() - v.session.authTime > RECENT_AUTH_SECONDS) return seeOther(v.ctx, '/account/signin?fresh=1');
       await fn(v, fields);
     });
@@ -144,7 +150,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
       'account',
       {
         title: v.t('account.title'),
-        account: v.user.email ?? v.user.username,
+        account: accountLabel(v.user),
         methods: methods.map((m) => ({
           ...m,
           name: m.label ?? v.t(`account.kind.${m.kind}`),
@@ -358,7 +364,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     page(async (v) => {
       const shown = shownCodes(v);
       if (!shown) throw notFound();
-      sendBackupCodesFile(v.ctx, v.t, v.user.email ?? v.user.username, shown);
+      sendBackupCodesFile(v.ctx, v.t, accountLabel(v.user), shown);
     }),
   );
   router.get(
@@ -369,7 +375,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
       await render(v, 'backup-print', {
         title: v.t('backup.print.title'),
         codes: shown.codes,
-        account: v.user.email ?? v.user.username,
+        account: accountLabel(v.user),
         createdAt: shown.createdAt,
         back: '/account/backup-codes',
       });
