@@ -136,9 +136,12 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   provider.use(createAdminApi({ services, provider }).routes());
   if (config.demo) provider.use(createDemoRouter(services).routes());
 
+  const every = (ms: number, task: string, run: () => Promise<unknown>) =>
+    setInterval(() => void run().catch((err) => log.warn(`${task} failed`, { err: String(err) })), ms);
   const timers = [
-    setInterval(() => void sweepExpired(services.db).catch((err) => log.warn('sweep failed', { err: String(err) })), 10 * 60_000),
-    setInterval(() => void services.audit.prune(config.auditRetentionDays).catch(() => undefined), 24 * 3600_000),
+    every(10 * 60_000, 'sweep', () => sweepExpired(services.db)),
+    // Hourly rather than daily: a server restarted every day (deploys) would otherwise never prune.
+    every(3600_000, 'audit prune', () => services.audit.prune(config.auditRetentionDays)),
     startBackchannelDelivery(services, provider, { now, log }),
   ];
   timers.forEach((t) => t.unref());
