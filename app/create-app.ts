@@ -97,6 +97,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     jwks,
     cookieKeys,
     pages: providerPages,
+    log,
   });
 
   const deps: InteractionDeps = {

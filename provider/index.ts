@@ -1,6 +1,7 @@
 // oidc-provider, configured for Sekisho: code flow with PKCE, ES256 ID tokens, acr/amr, the MFA prompt.
 import type { Context } from 'koa';
 import { errors, Provider, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from '../app/logger.ts';
 import type { Config } from '../config/index.ts';
 import type { ClientRepository } from '../adapters/postgres/clients.ts';
 import type { Queryable } from '../adapters/postgres/database.ts';
@@ -32,6 +33,8 @@ export interface ProviderDeps {
    * campus Keycloak on an internal network). Every other outgoing request keeps its SSRF protection.
    */
   privateHosts?: readonly string[];
+  /** Told of a logout notification that could neither be sent nor queued for a retry. */
+  log?: Pick<Logger, 'error'>;
 }
 
 export const CLIENT_EXTENSIONS = ['sekisho_mfa_policy', 'sekisho_first_party', 'sekisho_admin'] as const;
@@ -140,7 +143,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(addSessionState);
   // A logout token that did not arrive (client down) goes to the outbox, which retries it.
   provider.on('backchannel.error', (_ctx, _err, client, accountId, sid) => {
-    void queueLogouts(deps.db, [{ clientId: client.clientId, accountId, sid }]).catch(() => undefined);
+    void queueLogouts(deps.db, [{ clientId: client.clientId, accountId, sid }]).catch((err: unknown) =>
+      deps.log?.error('back-channel logout lost', { clientId: client.clientId, err: String(err) }),
+    );
   });
   return provider;
 }
