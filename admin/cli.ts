@@ -10,7 +10,8 @@ import { clientCommands } from './commands/client.ts';
 import { dbCommands, operationsCommands } from './commands/misc.ts';
 import type { Command, CommandEnv, CommandOutput } from './commands/types.ts';
 import { userCommands } from './commands/user.ts';
-import type { ClientMetadataValidator, OperationContext } from './operations/context.ts';
+import type { OperationContext } from './operations/context.ts';
+import { standaloneValidator } from './operations/validator.ts';
 
 export const COMMANDS: Command[] = [...dbCommands, ...userCommands, ...clientCommands, ...operationsCommands];
 
@@ -158,16 +159,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         if (context) return context;
         const { openServices } = await import('../app/services.ts');
         services = await openServices(getConfig(), { migrate: options.migrate ?? true });
-        const opened = services;
-        let validator: ClientMetadataValidator | undefined;
-        context = {
-          services: opened,
-          actor: 'cli',
-          async validateClient(metadata) {
-            validator ??= (await import('./operations/validator.ts')).standaloneValidator(opened);
-            await validator(metadata);
-          },
-        };
+        context = { services, actor: 'cli', validateClient: standaloneValidator(services) };
         return context;
       },
       async readStdin() {

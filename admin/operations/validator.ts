@@ -1,10 +1,8 @@
 // Client metadata is checked by oidc-provider's own schema. The server hands its provider in; the
 // CLI builds a provider with the same configuration (never listening) just to check.
 import type { Provider } from 'oidc-provider';
-import { exportJWK, generateKeyPair } from 'jose';
 import type { Services } from '../../app/services.ts';
 import { createAcrLadder } from '../../provider/acr.ts';
-import { createProvider } from '../../provider/index.ts';
 import type { ClientMetadataValidator } from './context.ts';
 
 export function providerValidator(provider: Provider): ClientMetadataValidator {
@@ -13,10 +11,14 @@ export function providerValidator(provider: Provider): ClientMetadataValidator {
   };
 }
 
-/** A validator that builds its provider on first use (most CLI commands never need one). */
+/**
+ * A validator that builds its provider on first use: most CLI commands never need one, so neither
+ * oidc-provider nor jose is loaded until a client is checked.
+ */
 export function standaloneValidator(services: Services): ClientMetadataValidator {
   let validator: Promise<ClientMetadataValidator> | undefined;
   const build = async () => {
+    const [{ createProvider }, { exportJWK, generateKeyPair }] = await Promise.all([import('../../provider/index.ts'), import('jose')]);
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = { ...(await exportJWK(privateKey)), kid: 'check', alg: 'ES256', use: 'sig' };
     const refuse = async () => {
