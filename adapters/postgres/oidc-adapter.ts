@@ -31,7 +31,7 @@ class ModelAdapter implements Adapter {
         this.#model,
         id,
         JSON.stringify(payload),
-        GRANTABLE.has(this.#model) || this.#model === 'Session' ? (payload.grantId ?? null) : null,
+        GRANTABLE.has(this.#model) ? (payload.grantId ?? null) : null,
         payload.uid ?? null,
         payload.userCode ?? null,
         expiresAt,
