@@ -7,6 +7,7 @@ import type { Directory } from '../adapters/ldap/directory.ts';
 import type { JourneyRepository } from '../adapters/postgres/journeys.ts';
 import type { User } from '../adapters/postgres/users.ts';
 import type { Services } from '../app/services.ts';
+import { readForm } from '../app/http/body.ts';
 import type { Csrf } from '../app/http/csrf.ts';
 import { renderPage, type PageData } from '../app/http/render.ts';
 import type { Lang } from '../app/i18n.ts';
@@ -55,6 +56,18 @@ export interface Turn {
   t: TFunction;
   requirement: Requirement;
   clientName: string;
+}
+
+/** What a journey route runs once the turn, journey and user are loaded. */
+export type JourneyStep = (turn: Turn, journey: Journey, user: User) => Promise<void>;
+
+/** A journey form's step: the form is read and its CSRF token checked before `step` runs. */
+export function formStep(step: (turn: Turn, journey: Journey, user: User, fields: Record<string, string>) => Promise<void>): JourneyStep {
+  return async (turn, journey, user) => {
+    const fields = await readForm(turn.ctx);
+    turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
+    await step(turn, journey, user, fields);
+  };
 }
 
 export const JOURNEY_TTL_SECONDS = 3600;

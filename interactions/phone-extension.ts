@@ -4,17 +4,15 @@ import type Router from '@koa/router';
 import { ChallengeRepository } from '../adapters/postgres/challenges.ts';
 import { PhoneSendLog } from '../adapters/postgres/phone-sends.ts';
 import { loadOrCreateSecret } from '../adapters/postgres/server-secrets.ts';
-import type { User } from '../adapters/postgres/users.ts';
 import { createConsoleSender } from '../adapters/twilio/console-sender.ts';
 import type { PhoneSender } from '../adapters/twilio/sender.ts';
 import { createTwilioSender } from '../adapters/twilio/twilio-sender.ts';
-import { readForm } from '../app/http/body.ts';
 import type { Logger } from '../app/logger.ts';
 import type { Services } from '../app/services.ts';
 import type { Config } from '../config/index.ts';
-import type { InteractionDeps, Journey, Turn } from './journey.ts';
+import { formStep, type InteractionDeps } from './journey.ts';
 import { attachPhone, type PhoneContext } from './phone.ts';
-import type { JourneyExtensions, JourneyRouteHelpers } from './router.ts';
+import type { JourneyExtensions } from './router.ts';
 import { callStatus, sendChallenge } from './steps/phone-signin.ts';
 import {
   PHONE_ENROL_CHOICE,
@@ -26,30 +24,18 @@ import {
 } from './steps/phone-enrol.ts';
 import { createDevPhoneRouter, createTwilioWebhookRouter } from './webhooks.ts';
 
-type FormStep = (turn: Turn, journey: Journey, user: User, fields: Record<string, string>) => Promise<void>;
-
-/** A journey POST: the form is read and its CSRF token checked before the step runs. */
-function posted({ withJourney }: JourneyRouteHelpers, step: FormStep) {
-  return withJourney(async (turn, journey, user) => {
-    const fields = await readForm(turn.ctx);
-    turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
-    await step(turn, journey, user, fields);
-  });
-}
-
 export function phoneExtension(phone: PhoneContext): JourneyExtensions {
   if (!phone.enabled.length) return {};
   return {
     enrolChoices: [PHONE_ENROL_CHOICE],
-    routes(router, helpers) {
-      const { withJourney } = helpers;
-      router.post('/interaction/:uid/phone/:methodId/send', posted(helpers, (t, journey) => sendChallenge(t, journey, t.ctx.params.methodId!)));
+    routes(router, { withJourney }) {
+      router.post('/interaction/:uid/phone/:methodId/send', withJourney(formStep((t, journey) => sendChallenge(t, journey, t.ctx.params.methodId!))));
       router.get('/interaction/:uid/phone/:methodId/status', withJourney((t, journey, user) => callStatus(t, journey, user, t.ctx.params.methodId!)));
       router.get('/interaction/:uid/enrol/phone', withJourney((t, journey, user) => showPhoneEnrolment(t, journey, user)));
-      router.post('/interaction/:uid/enrol/phone', posted(helpers, submitPhoneEnrolment));
+      router.post('/interaction/:uid/enrol/phone', withJourney(formStep(submitPhoneEnrolment)));
       router.get('/interaction/:uid/enrol/phone/verify', withJourney(showPhoneProof));
-      router.post('/interaction/:uid/enrol/phone/verify', posted(helpers, submitPhoneProof));
-      router.post('/interaction/:uid/enrol/phone/resend', posted(helpers, (t, journey) => resendPhoneProof(t, journey)));
+      router.post('/interaction/:uid/enrol/phone/verify', withJourney(formStep(submitPhoneProof)));
+      router.post('/interaction/:uid/enrol/phone/resend', withJourney(formStep((t, journey) => resendPhoneProof(t, journey))));
     },
   };
 }

@@ -9,7 +9,7 @@ import { languageOf } from '../app/http/locale.ts';
 import { translator } from '../app/i18n.ts';
 import type { Factor } from '../provider/acr.ts';
 import { clientPolicyOf, requirementFor, unattainable } from '../provider/policy.ts';
-import { finishWithError, loadJourney, saveJourney, type InteractionDeps, type Journey, type Turn } from './journey.ts';
+import { finishWithError, formStep, loadJourney, saveJourney, type InteractionDeps, type Journey, type JourneyStep, type Turn } from './journey.ts';
 import { showAccessPass, submitAccessPass } from './steps/access-pass.ts';
 import { showConsent, submitConsent } from './steps/consent.ts';
 import { afterEnrol, mayEnrol, showEnrolChoice, showTotpEnrolment, submitTotpEnrolment, type EnrolChoice } from './steps/enrol.ts';
@@ -30,7 +30,7 @@ export interface JourneyExtensions {
 
 export interface JourneyRouteHelpers {
   turn(ctx: Context): Promise<Turn>;
-  withJourney(fn: (turn: Turn, journey: Journey, user: User) => Promise<void>): (ctx: Context) => Promise<void>;
+  withJourney(fn: JourneyStep): (ctx: Context) => Promise<void>;
 }
 
 export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExtensions = {}): Router {
@@ -56,7 +56,7 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     };
   }
 
-  function withJourney(fn: (turn: Turn, journey: Journey, user: User) => Promise<void>) {
+  function withJourney(fn: JourneyStep) {
     return async (ctx: Context) => {
       const t = await turn(ctx);
       const journey = await loadJourney(t);
@@ -108,28 +108,24 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
   router.get('/interaction/:uid/methods', withJourney((t, journey) => showPicker(t, journey)));
   router.post(
     '/interaction/:uid/verify/:methodId',
-    withJourney(async (t, journey, user) => verifySecondFactor(t, journey, user, t.ctx.params.methodId!, await readForm(t.ctx))),
+    withJourney(formStep((t, journey, user, fields) => verifySecondFactor(t, journey, user, t.ctx.params.methodId!, fields))),
   );
 
   router.get('/interaction/:uid/access-pass', withJourney((t) => showAccessPass(t)));
   router.post(
     '/interaction/:uid/access-pass',
-    withJourney(async (t, journey, user) => submitAccessPass(t, journey, user, await readForm(t.ctx))),
+    withJourney(formStep(submitAccessPass)),
   );
 
   // Enrolment is not a way around proving a method one already has.
-  const enrolling = (fn: (turn: Turn, journey: Journey, user: User) => Promise<void>) =>
+  const enrolling = (fn: JourneyStep) =>
     withJourney(async (t, journey, user) => ((await mayEnrol(t, journey)) ? fn(t, journey, user) : t.ctx.redirect(`/interaction/${t.uid}/second-factor`)));
 
   router.get('/interaction/:uid/enrol', enrolling((t) => showEnrolChoice(t, ext.enrolChoices ?? [])));
   router.get('/interaction/:uid/enrol/app', enrolling((t, journey, user) => showTotpEnrolment(t, journey, user)));
   router.post(
     '/interaction/:uid/enrol/app',
-    enrolling(async (t, journey, user) => {
-      const fields = await readForm(t.ctx);
-      deps.csrf.verify(t.ctx, t.uid, fields.csrf);
-      await submitTotpEnrolment(t, journey, user, fields);
-    }),
+    enrolling(formStep(submitTotpEnrolment)),
   );
   router.get(
     '/interaction/:uid/after-enrol',
@@ -137,11 +133,7 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
   );
   router.post(
     '/interaction/:uid/continue',
-    withJourney(async (t, journey, user) => {
-      const fields = await readForm(t.ctx);
-      deps.csrf.verify(t.ctx, t.uid, fields.csrf);
-      await continueJourney(t, journey, user);
-    }),
+    withJourney(formStep((t, journey, user) => continueJourney(t, journey, user))),
   );
 
   router.post('/interaction/:uid/consent', async (ctx) => submitConsent(await turn(ctx), await readForm(ctx)));

@@ -15,7 +15,6 @@ export async function showAccessPass(turn: Turn, error?: string): Promise<void> 
 }
 
 export async function submitAccessPass(turn: Turn, journey: Journey, user: User, fields: Record<string, string>): Promise<void> {
-  turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
   const code = field(fields, 'pass', { max: 64, required: true });
   const { db, audit } = turn.deps.services;
   const outcome = await turn.deps.regulator.attempt('mfa:tap', user.id, () => verifyAccessPass(db, user.id, code, new Date(turn.deps.now())));

@@ -4,10 +4,9 @@
 import type Router from '@koa/router';
 import { sendBackupCodesFile } from '../../app/http/backup-codes-file.ts';
 import type { User } from '../../adapters/postgres/users.ts';
-import { readForm } from '../../app/http/body.ts';
 import { notFound } from '../../app/http/errors.ts';
 import { generateBackupCodes, type BackupCodeFormat } from '../../methods/backup-codes/index.ts';
-import { accountLabel, auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
+import { accountLabel, auditContext, formStep, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
 import type { JourneyExtensions, JourneyRouteHelpers } from '../router.ts';
 
 export interface BackupCodesExtensionDeps {
@@ -129,17 +128,11 @@ export function backupCodesExtension(deps: BackupCodesExtensionDeps): Partial<Jo
   return {
     offerAfterEnrol: (turn, journey, user) => showOffer(deps, turn, journey, user),
     routes(router: Router, { withJourney }: JourneyRouteHelpers) {
-      const posted = (fn: (turn: Turn, journey: Journey, user: User) => Promise<void>) =>
-        withJourney(async (turn, journey, user) => {
-          const fields = await readForm(turn.ctx);
-          turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
-          await fn(turn, journey, user);
-        });
-      router.post('/interaction/:uid/backup-codes', posted((t, j, u) => generateInJourney(deps, t, j, u)));
+      router.post('/interaction/:uid/backup-codes', withJourney(formStep((t, j, u) => generateInJourney(deps, t, j, u))));
       router.get('/interaction/:uid/backup-codes', withJourney(showCodes));
       router.get('/interaction/:uid/backup-codes/download', withJourney(downloadCodes));
       router.get('/interaction/:uid/backup-codes/print', withJourney(printCodes));
-      router.post('/interaction/:uid/backup-codes/done', posted(codesSaved));
+      router.post('/interaction/:uid/backup-codes/done', withJourney(formStep(codesSaved)));
     },
   };
 }

@@ -35,7 +35,6 @@ export async function showPicker(turn: Turn, journey: Journey): Promise<void> {
 }
 
 export async function verifySecondFactor(turn: Turn, journey: Journey, user: User, methodId: string, fields: Record<string, string>): Promise<void> {
-  turn.deps.csrf.verify(turn.ctx, turn.uid, fields.csrf);
   const methods = await usableMethods(turn, journey.userId);
   const method = methods.find((m) => m.id === methodId);
   if (!method) return turn.ctx.redirect(interactionPath(turn, 'second-factor'));
