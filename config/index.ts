@@ -59,7 +59,7 @@ const schema = z.object({
     .default(['sms', 'voice']),
   SEKISHO_PHONE_SENDER: z.enum(['console', 'twilio']).optional(),
   SEKISHO_PHONE_COUNTRIES: list.pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'ISO country codes like JP'))).default(['JP']),
-  SEKISHO_PHONE_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/).default('JP'),
+  SEKISHO_PHONE_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'an ISO country code like JP').default('JP'),
   SEKISHO_SMS_LIMIT_USER: int(1, 1000).default(5),
   SEKISHO_SMS_LIMIT_NUMBER: int(1, 1000).default(5),
   SEKISHO_SMS_LIMIT_COUNTRY: int(1, 1_000_000).default(1000),
