@@ -46,7 +46,7 @@ async function handleKey(
   services: Services,
   ctx: Context,
   key: { challengeId: string; callSid?: string; digits?: string },
-): Promise<AnswerResult | undefined> {
+): Promise<Extract<AnswerResult, { status: keyof typeof SPOKEN }> | undefined> {
   const result = await answerCall(phone, key.challengeId, key.callSid, key.digits);
   if (result.status === 'unknown') return void plain(ctx, 404, 'unknown call');
   if (result.status === 'closed') return void plain(ctx, 409, 'already answered');
@@ -66,7 +66,7 @@ export function createTwilioWebhookRouter(options: { phone: PhoneContext; servic
       return plain(ctx, 403, 'forbidden');
     }
     const result = await handleKey(phone, services, ctx, { challengeId: ctx.params.challengeId!, callSid: fields.CallSid, digits: fields.Digits });
-    if (!result || result.status === 'unknown' || result.status === 'closed') return;
+    if (!result) return;
     const lang: Lang = isLang(ctx.query.lang) ? ctx.query.lang : 'ja';
     ctx.type = 'text/xml; charset=utf-8';
     ctx.body = sayAndHangUpTwiml({ language: lang, text: translator(lang)(SPOKEN[result.status]) });
