@@ -1,13 +1,12 @@
 // Checks on what administrators type, shared by the CLI and the admin API. Each check throws a
 // usage AdminError naming the field, so nothing is changed when any input is bad.
+import { isLang, LANGUAGES, type Lang } from '../app/i18n.ts';
 import { usage } from './errors.ts';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 // Deliberately plain: one @, no spaces, a dot in the domain. Deliverability is the mail server's job.
 const EMAIL = /^[^\s@"<>()\[\],;:\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
-export const LOCALES = ['ja', 'en'] as const;
-export type Locale = (typeof LOCALES)[number];
 
 export function requireString(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0) throw usage('missing_value', field);
@@ -50,10 +49,11 @@ export function validName(value: unknown, field = 'name'): string {
   return s;
 }
 
-export function validLocale(value: unknown, field = 'locale'): Locale {
+/** One of the languages Sekisho speaks. */
+export function validLocale(value: unknown, field = 'locale'): Lang {
   const s = requireString(value, field).trim().toLowerCase();
-  if (!(LOCALES as readonly string[]).includes(s)) throw usage('invalid_locale', field, { value: s, allowed: LOCALES.join(', ') });
-  return s as Locale;
+  if (!isLang(s)) throw usage('invalid_locale', field, { value: s, allowed: LANGUAGES.join(', ') });
+  return s;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
