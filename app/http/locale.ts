@@ -5,12 +5,8 @@ import { DEFAULT_LANG, firstSupported, isLang, type Lang } from '../i18n.ts';
 export const LANG_COOKIE = 'sekisho_lang';
 
 export function languageOf(ctx: Context, uiLocales?: string): Lang {
-  return (
-    firstSupported(uiLocales) ??
-    (isLang(ctx.cookies.get(LANG_COOKIE)) ? (ctx.cookies.get(LANG_COOKIE) as Lang) : undefined) ??
-    firstSupported(ctx.get('accept-language')) ??
-    DEFAULT_LANG
-  );
+  const chosen = ctx.cookies.get(LANG_COOKIE);
+  return firstSupported(uiLocales) ?? (isLang(chosen) ? chosen : undefined) ?? firstSupported(ctx.get('accept-language')) ?? DEFAULT_LANG;
 }
 
 /** `?lang=en` on any page sets the cookie and reloads the page without the parameter. */
