@@ -28,11 +28,11 @@ export function phoneExtension(phone: PhoneContext): JourneyExtensions {
   if (!phone.enabled.length) return {};
   return {
     enrolChoices: [PHONE_ENROL_CHOICE],
-    routes(router, { withJourney }) {
+    routes(router, { withJourney, enrolling }) {
       router.post('/interaction/:uid/phone/:methodId/send', withJourney(formStep((t, journey) => sendChallenge(t, journey, t.ctx.params.methodId!))));
       router.get('/interaction/:uid/phone/:methodId/status', withJourney((t, journey, user) => callStatus(t, journey, user, t.ctx.params.methodId!)));
-      router.get('/interaction/:uid/enrol/phone', withJourney((t, journey, user) => showPhoneEnrolment(t, journey, user)));
-      router.post('/interaction/:uid/enrol/phone', withJourney(formStep(submitPhoneEnrolment)));
+      router.get('/interaction/:uid/enrol/phone', enrolling((t, journey, user) => showPhoneEnrolment(t, journey, user)));
+      router.post('/interaction/:uid/enrol/phone', enrolling(formStep(submitPhoneEnrolment)));
       router.get('/interaction/:uid/enrol/phone/verify', withJourney(showPhoneProof));
       router.post('/interaction/:uid/enrol/phone/verify', withJourney(formStep(submitPhoneProof)));
       router.post('/interaction/:uid/enrol/phone/resend', withJourney(formStep((t, journey) => resendPhoneProof(t, journey))));

@@ -31,6 +31,8 @@ export interface JourneyExtensions {
 export interface JourneyRouteHelpers {
   turn(ctx: Context): Promise<Turn>;
   withJourney(fn: JourneyStep): (ctx: Context) => Promise<void>;
+  /** withJourney for enrolment pages: anyone who may not enrol is sent to prove a method instead. */
+  enrolling(fn: JourneyStep): (ctx: Context) => Promise<void>;
 }
 
 export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExtensions = {}): Router {
@@ -139,6 +141,6 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
   router.post('/interaction/:uid/consent', async (ctx) => submitConsent(await turn(ctx), await readForm(ctx)));
   router.get('/interaction/:uid/abort', async (ctx) => finishWithError(await turn(ctx), 'access_denied', 'the user cancelled the sign-in'));
 
-  ext.routes?.(router, { turn, withJourney });
+  ext.routes?.(router, { turn, withJourney, enrolling });
   return router;
 }

@@ -10,7 +10,7 @@ import { auditContext, finishWithError, interactionPath, render, saveJourney, wi
 import { countryLabelFor, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, targetOf, type PendingChallenge } from '../phone.ts';
 import { blankPhoneForm, extensionValid, PHONE_KINDS, phoneErrorMessage, readPhoneForm, type PhoneFormValues } from '../phone-form.ts';
 import type { EnrolChoice } from './enrol.ts';
-import { enrolled, mayEnrol } from './enrol.ts';
+import { enrolled } from './enrol.ts';
 
 export const PHONE_ENROL_CHOICE: EnrolChoice = { step: 'enrol/phone', labelKey: 'phone.enrol.choice', hintKey: 'phone.enrol.choiceHint' };
 
@@ -21,7 +21,6 @@ function countryLabel(turn: Turn): string {
 }
 
 export async function showPhoneEnrolment(turn: Turn, journey: Journey, user: User, error?: string, submitted?: PhoneFormValues): Promise<void> {
-  if (!(await mayEnrol(turn, journey))) return turn.ctx.redirect(interactionPath(turn, 'second-factor'));
   const vias = phoneOf(turn).enabled;
   const imported = !submitted && Boolean(user.importedPhone);
   const values = submitted ?? blankPhoneForm(user.importedPhone, vias);
@@ -40,7 +39,6 @@ export async function showPhoneEnrolment(turn: Turn, journey: Journey, user: Use
 
 /** POST …/enrol/phone — checks the number, keeps it as a pending method and sends the proof. */
 export async function submitPhoneEnrolment(turn: Turn, journey: Journey, user: User, fields: Record<string, string>): Promise<void> {
-  if (!(await mayEnrol(turn, journey))) return turn.ctx.redirect(interactionPath(turn, 'second-factor'));
   const { settings, enabled } = phoneOf(turn);
   const values = readPhoneForm(fields, enabled);
   let e164: string;
