@@ -1,6 +1,6 @@
 // Lint: every message key the code and views use exists in both languages, and both languages
 // have the same keys.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import en from '../locales/en/index.ts';
 import ja from '../locales/ja/index.ts';
@@ -18,19 +18,10 @@ function flatten(obj: object, prefix = ''): Set<string> {
 }
 
 function files(dir: string): string[] {
-  let out: string[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const name of entries) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out = out.concat(files(path));
-    else if (/\.(ts|ejs)$/.test(name)) out.push(path);
-  }
-  return out;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(ts|ejs)$/.test(name))
+    .map((name) => join(dir, name));
 }
 
 const enKeys = flatten(en);
