@@ -4,7 +4,7 @@ import type { Method, MethodKind } from '../../adapters/postgres/methods.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
 import { parsePhone } from '../../methods/phone-number.ts';
-import { verifySmsCode } from '../../methods/sms/index.ts';
+import { verifyCode } from '../../methods/phone-challenge.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
 import { auditContext, finishWithError, interactionPath, render, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
 import { countryLabelFor, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, targetOf, type PendingChallenge } from '../phone.ts';
@@ -109,7 +109,7 @@ export async function submitPhoneProof(turn: Turn, journey: Journey, user: User,
   if (!found || found.pending.mode === 'voice_press') return turn.ctx.redirect(interactionPath(turn, 'enrol/phone'));
   const { pending, method } = found;
   const outcome = await turn.deps.regulator.attempt(`enrol:${method.kind}`, user.id, () =>
-    verifySmsCode(phoneOf(turn), pending.challengeId, user.id, code),
+    verifyCode(phoneOf(turn), pending.challengeId, user.id, code),
   );
   if (outcome !== 'ok') return proofPage(turn, method, pending, turn.t('mfa.invalidCode'));
   await activate(turn, journey, user, method);

@@ -1,6 +1,6 @@
 // SMS codes: a 6-digit code, valid ten minutes, accepted once. The text comes localised from the
 // caller; this module decides only when and whether a code may go out.
-import { issueChallenge, verifyCode, type PhoneDeps, type PhoneTarget } from '../phone-challenge.ts';
+import { issueChallenge, type PhoneDeps, type PhoneTarget } from '../phone-challenge.ts';
 
 export const SMS_CODE_TTL_MS = 10 * 60_000;
 
@@ -14,5 +14,3 @@ export async function sendSmsCode(deps: PhoneDeps, target: PhoneTarget, message:
   });
   return challengeId;
 }
-
-export { verifyCode as verifySmsCode };

@@ -2,7 +2,7 @@
 // aloud that the user types like an SMS code. Pressing 0 reports a sign-in the user did not start.
 import type { Challenge } from '../../adapters/postgres/challenges.ts';
 import { pressToApproveTwiml, readCodeTwiml, readPressedKey, type VoiceLanguage } from '../../adapters/twilio/twiml.ts';
-import { issueChallenge, verifyCode, type PhoneDeps, type PhoneTarget } from '../phone-challenge.ts';
+import { issueChallenge, type PhoneDeps, type PhoneTarget } from '../phone-challenge.ts';
 import { SMS_CODE_TTL_MS } from '../sms/index.ts';
 
 /** An approval call is answered within minutes or not at all. */
@@ -35,7 +35,7 @@ export async function placeApprovalCall(
   return challengeId;
 }
 
-/** Places a call that reads a code aloud (voice mode "read"); verify it with {@link verifyCallCode}. */
+/** Places a call that reads a code aloud (voice mode "read"); its code is verified like an SMS code (phone-challenge.ts verifyCode). */
 export async function placeCodeCall(deps: PhoneDeps, target: PhoneTarget, texts: { language: VoiceLanguage; prompt: string }): Promise<string> {
   const { challengeId } = await issueChallenge(deps, target, {
     kind: 'voice_code',
@@ -46,8 +46,6 @@ export async function placeCodeCall(deps: PhoneDeps, target: PhoneTarget, texts:
   });
   return challengeId;
 }
-
-export { verifyCode as verifyCallCode };
 
 export type AnswerResult =
   | { status: 'approved' | 'fraud'; challenge: Challenge }

@@ -8,8 +8,8 @@ import { PhoneSendLog } from '../../adapters/postgres/phone-sends.ts';
 import { UserRepository } from '../../adapters/postgres/users.ts';
 import { PhoneDeliveryError } from '../../adapters/twilio/sender.ts';
 import { createTwilioSender } from '../../adapters/twilio/twilio-sender.ts';
-import { PhoneSendError, type PhoneDeps, type PhoneTarget } from '../../methods/phone-challenge.ts';
-import { sendSmsCode, verifySmsCode } from '../../methods/sms/index.ts';
+import { PhoneSendError, verifyCode, type PhoneDeps, type PhoneTarget } from '../../methods/phone-challenge.ts';
+import { sendSmsCode } from '../../methods/sms/index.ts';
 import { openTestDb, type TestDb } from '../helpers/database.ts';
 import { startFakeTwilio, type FakeTwilio } from '../helpers/fake-twilio.ts';
 import { steppingClock } from '../helpers/journey.ts';
@@ -125,14 +125,14 @@ describe('phone send rules', () => {
     clock.advance(31_000);
     const second = await sendSmsCode(deps, t, text);
     const secondCode = fake.lastCode(t.phone)!;
-    expect(await verifySmsCode(deps, first, t.userId, firstCode)).toBe(false);
-    expect(await verifySmsCode(deps, second, 'someone-else', secondCode)).toBe(false);
-    expect(await verifySmsCode(deps, second, t.userId, secondCode)).toBe(true);
-    expect(await verifySmsCode(deps, second, t.userId, secondCode)).toBe(false);
+    expect(await verifyCode(deps, first, t.userId, firstCode)).toBe(false);
+    expect(await verifyCode(deps, second, 'someone-else', secondCode)).toBe(false);
+    expect(await verifyCode(deps, second, t.userId, secondCode)).toBe(true);
+    expect(await verifyCode(deps, second, t.userId, secondCode)).toBe(false);
     clock.advance(HOUR);
     const third = await sendSmsCode(deps, t, text);
     clock.advance(10 * 60_000 + 1000);
-    expect(await verifySmsCode(deps, third, t.userId, fake.lastCode(t.phone)!)).toBe(false);
+    expect(await verifyCode(deps, third, t.userId, fake.lastCode(t.phone)!)).toBe(false);
   });
 
   it('stores codes only as HMACs', async () => {
