@@ -58,9 +58,7 @@ export default {
       refused: 'The phone service could not reach this number. Check the number, or sign in another way.',
       callExpired: 'The call was not answered in time. Call again, or sign in another way.',
       extensionInvalid: 'An extension is digits only (up to 10), and only for calls.',
-      fraud: 'Sign-in refused: the call was answered with 0 (“this was not me”). IT has been told. If it was you after all, contact the IT help desk.',
       flagged: 'Sign-in with this account is blocked because a sign-in was reported as “not me” on the phone. Contact the IT help desk to unblock it.',
-      notAvailable: 'This method cannot be used right now.',
     },
     enrol: {
       choice: 'Phone',
@@ -79,7 +77,6 @@ export default {
       imported: 'IT has this number on record for you. Check it before continuing.',
       submit: 'Next',
       codeTitle: 'Check your phone',
-      done: 'Verification complete. Your phone is registered.',
     },
     dev: {
       heading: 'Development only: console phone',
