@@ -70,7 +70,7 @@ export function formStep(step: (turn: Turn, journey: Journey, user: User, fields
   };
 }
 
-export const JOURNEY_TTL_SECONDS = 3600;
+const JOURNEY_TTL_SECONDS = 3600;
 
 export function saveJourney(turn: Turn, journey: Journey): Promise<void> {
   const { userId, ...state } = journey;

@@ -24,7 +24,7 @@ import {
 } from './steps/phone-enrol.ts';
 import { createDevPhoneRouter, createTwilioWebhookRouter } from './webhooks.ts';
 
-export function phoneExtension(phone: PhoneContext): JourneyExtensions {
+function phoneExtension(phone: PhoneContext): JourneyExtensions {
   if (!phone.enabled.length) return {};
   return {
     enrolChoices: [PHONE_ENROL_CHOICE],

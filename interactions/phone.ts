@@ -64,7 +64,7 @@ export function countryLabelFor(code: string, lang: string): string {
   return `${name} (+${getCountryCallingCode(code as CountryCode)})`;
 }
 
-export function webhookPath(challengeId: string): string {
+function webhookPath(challengeId: string): string {
   return `/webhooks/twilio/voice/${encodeURIComponent(challengeId)}`;
 }
 

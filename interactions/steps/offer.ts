@@ -63,7 +63,7 @@ function toAfterEnrol(turn: Turn): void {
 }
 
 /** "Save backup codes": makes the set once per journey, then shows it (POST, then a redirect to GET). */
-export async function generateInJourney(deps: BackupCodesExtensionDeps, turn: Turn, journey: Journey, user: User): Promise<void> {
+async function generateInJourney(deps: BackupCodesExtensionDeps, turn: Turn, journey: Journey, user: User): Promise<void> {
   if (!mayAdd(journey) || !(await whatIsLeft(deps, turn, journey, user)).codes) return toAfterEnrol(turn);
   const { methodId, codes } = await generateBackupCodes(turn.deps.services.db, user.id, deps.format);
   const shown: ShownCodes = { codes, createdAt: new Date(turn.deps.now()).toISOString() };
@@ -84,7 +84,7 @@ export async function generateInJourney(deps: BackupCodesExtensionDeps, turn: Tu
   turn.ctx.redirect(interactionPath(turn, 'backup-codes'));
 }
 
-export async function showCodes(turn: Turn, journey: Journey): Promise<void> {
+async function showCodes(turn: Turn, journey: Journey): Promise<void> {
   const shown = shownCodes(turn, journey);
   if (!shown) return toAfterEnrol(turn);
   await render(turn, 'backup-codes', {
@@ -98,13 +98,13 @@ export async function showCodes(turn: Turn, journey: Journey): Promise<void> {
 }
 
 /** The codes as a text file; only while they are still being shown. */
-export async function downloadCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
+async function downloadCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
   const shown = shownCodes(turn, journey);
   if (!shown) throw notFound();
   sendBackupCodesFile(turn.ctx, turn.t, accountLabel(user), shown);
 }
 
-export async function printCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
+async function printCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
   const shown = shownCodes(turn, journey);
   if (!shown) throw notFound();
   await render(turn, 'backup-print', {
@@ -117,7 +117,7 @@ export async function printCodes(turn: Turn, journey: Journey, user: User): Prom
 }
 
 /** "I have saved my codes": they leave the journey for good, then whatever is left is offered. */
-export async function codesSaved(turn: Turn, journey: Journey): Promise<void> {
+async function codesSaved(turn: Turn, journey: Journey): Promise<void> {
   const data = { ...journey.data };
   delete data.backupCodes;
   await saveJourney(turn, { ...journey, data });

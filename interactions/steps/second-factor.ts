@@ -19,7 +19,7 @@ export async function showSecondFactor(turn: Turn, journey: Journey): Promise<vo
   await handlerFor(method.kind)!.show(turn, journey, method);
 }
 
-export function describeMethod(turn: Turn, method: Method): string {
+function describeMethod(turn: Turn, method: Method): string {
   const detail = method.phone ? maskPhone(method.phone) : method.label ?? '';
   return [turn.t(handlerFor(method.kind)!.pickerKey), detail].filter(Boolean).join(' · ');
 }
