@@ -7,7 +7,7 @@ import { randomBytes, randomInt, scrypt, timingSafeEqual, type BinaryLike, type 
 import type { Database, Queryable } from '../../adapters/postgres/database.ts';
 import { newId } from '../../adapters/postgres/ids.ts';
 import { MethodRepository } from '../../adapters/postgres/methods.ts';
-import { normaliseCode } from '../code.ts';
+import { normaliseCode, stripSeparators } from '../code.ts';
 
 /** 'digits': 8 digits (≈27 bits, the familiar format); 'strong': 16 symbols of 32 (80 bits, NIST SP 800-63B-4 ≥ 64). */
 export type BackupCodeFormat = 'digits' | 'strong';
@@ -68,10 +68,8 @@ export function displayCode(canonical: string): string {
 export function normaliseBackupCode(input: string): string | undefined {
   const digits = normaliseCode(input);
   if (digits) return digits.length === DIGITS_LENGTH ? digits : undefined;
-  const cleaned = input
-    .normalize('NFKC')
+  const cleaned = stripSeparators(input)
     .toUpperCase()
-    .replace(/[\s\-‐‑‒–—―−ー_]/gu, '')
     .replace(/[OIL]/g, (c) => LOOK_ALIKES[c]!);
   if (cleaned.length !== STRONG_LENGTH) return undefined;
   return [...cleaned].every((c) => STRONG_ALPHABET.includes(c)) ? cleaned : undefined;

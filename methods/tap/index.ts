@@ -4,6 +4,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../../adapters/postgres/database.ts';
 import { newId } from '../../adapters/postgres/ids.ts';
+import { stripSeparators } from '../code.ts';
 
 /** No 0/O, 1/I/L: a pass is often read out over the phone. */
 const ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -43,10 +44,7 @@ function generateCode(): string {
 
 /** Upper-cases and drops separators; full-width letters, digits and hyphens (IME input) become ASCII. */
 export function normalisePass(input: string): string {
-  return input
-    .normalize('NFKC')
-    .toUpperCase()
-    .replace(/[\s\-‐‑‒–—―−ー_]/gu, '');
+  return stripSeparators(input).toUpperCase();
 }
 
 function digest(salt: Buffer, normalised: string): Buffer {
