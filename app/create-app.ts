@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Provider } from 'oidc-provider';
+import { CachedClients } from '../adapters/postgres/client-cache.ts';
 import { JourneyRepository } from '../adapters/postgres/journeys.ts';
 import { sweepExpired } from '../adapters/postgres/oidc-adapter.ts';
 import { loadOrCreateSecret } from '../adapters/postgres/server-secrets.ts';
@@ -88,10 +89,13 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const cookieKeys = config.cookieKeys ?? [await loadOrCreateSecret(services.db, services.box, 'cookie-key')];
   const ladder: AcrLadder = createAcrLadder(config.acrPhishingResistant);
   const jwks = await loadJwks(services.keys, services.box);
+  const clientReads = new CachedClients(services.clients);
+  await clientReads.listen(services.db);
   const provider = createProvider({
     config,
     db: services.db,
     clients: services.clients,
+    clientReads,
     users: services.users,
     ladder,
     jwks,
@@ -163,6 +167,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     async close() {
       timers.forEach(clearInterval);
       keys.stop();
+      await clientReads.close();
       if (server) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

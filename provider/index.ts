@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { errors, Provider, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../app/logger.ts';
 import type { Config } from '../config/index.ts';
+import type { ClientReader } from '../adapters/postgres/client-cache.ts';
 import type { ClientRepository } from '../adapters/postgres/clients.ts';
 import type { Queryable } from '../adapters/postgres/database.ts';
 import { createAdapterFactory } from '../adapters/postgres/oidc-adapter.ts';
@@ -23,6 +24,8 @@ export interface ProviderDeps {
   config: Config;
   db: Queryable;
   clients: ClientRepository;
+  /** Where oidc-provider's client lookups are served from (the server's cache); `clients` otherwise. */
+  clientReads?: ClientReader;
   users: UserRepository;
   ladder: AcrLadder;
   jwks: { keys: object[] };
@@ -45,7 +48,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(deps.db, deps.clients),
+    adapter: createAdapterFactory(deps.db, deps.clients, deps.clientReads),
     clients: [],
     jwks: deps.jwks as Configuration['jwks'],
     findAccount: createFindAccount(deps.users),

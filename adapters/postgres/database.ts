@@ -24,7 +24,92 @@ export interface Database extends Queryable {
   exec(sql: string): Promise<void>;
   /** Runs fn in one transaction; use only the tx handle inside (PGlite deadlocks on the outer one). */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Hears NOTIFY messages on one channel until the subscription is closed. */
+  listen(channel: string, listener: NotifyListener): Promise<Subscription>;
   close(): Promise<void>;
+}
+
+export interface NotifyListener {
+  message(payload: string): void;
+  /**
+   * The subscription started (true) or stopped (false) hearing. Messages sent while it was deaf are
+   * lost, so whatever a listener derives from them must be thrown away on false.
+   */
+  hearing(live: boolean): void;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export const LISTENER_NAME = 'sekisho-listen';
+const RELISTEN_MIN_MS = 500;
+const RELISTEN_MAX_MS = 30_000;
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to queries and stop listening);
+ * when that connection drops, it reconnects with growing waits.
+ */
+class PgSubscription implements Subscription {
+  readonly #config: pg.ClientConfig;
+  readonly #channel: string;
+  readonly #listener: NotifyListener;
+  #client: pg.Client | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #delay = RELISTEN_MIN_MS;
+  #closed = false;
+
+  constructor(config: pg.ClientConfig, channel: string, listener: NotifyListener) {
+    this.#config = config;
+    this.#channel = channel;
+    this.#listener = listener;
+  }
+
+  async connect(): Promise<void> {
+    // Named so that IT can tell it apart in pg_stat_activity (it stays connected, idle, for ever).
+    const c = new pg.Client({ ...this.#config, application_name: LISTENER_NAME });
+    c.on('notification', (n) => {
+      if (n.channel === this.#channel) this.#listener.message(n.payload ?? '');
+    });
+    // pg emits 'error' for a connection lost while idle; without a handler it would end the process.
+    c.on('error', () => this.#drop(c));
+    c.on('end', () => this.#drop(c));
+    try {
+      await c.connect();
+      await c.query(`LISTEN "${this.#channel}"`);
+    } catch {
+      c.end().catch(() => undefined);
+      this.#retry();
+      return;
+    }
+    if (this.#closed) return void (await c.end().catch(() => undefined));
+    this.#client = c;
+    this.#delay = RELISTEN_MIN_MS;
+    this.#listener.hearing(true);
+  }
+
+  #drop(c: pg.Client): void {
+    if (this.#client !== c) return;
+    this.#client = undefined;
+    this.#listener.hearing(false);
+    c.end().catch(() => undefined);
+    this.#retry();
+  }
+
+  #retry(): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => void this.connect(), this.#delay);
+    this.#timer.unref();
+    this.#delay = Math.min(this.#delay * 2, RELISTEN_MAX_MS);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const c = this.#client;
+    this.#client = undefined;
+    await c?.end().catch(() => undefined);
+  }
 }
 
 export interface DatabaseOptions {
@@ -45,9 +130,11 @@ function statementName(sql: string): string {
 class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   readonly #pool: pg.Pool;
+  readonly #config: pg.ClientConfig;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, config: pg.ClientConfig) {
     this.#pool = pool;
+    this.#config = config;
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
@@ -78,6 +165,12 @@ class PostgresDatabase implements Database {
     } finally {
       client.release();
     }
+  }
+
+  async listen(channel: string, listener: NotifyListener): Promise<Subscription> {
+    const subscription = new PgSubscription(this.#config, channel, listener);
+    await subscription.connect();
+    return subscription;
   }
 
   async close(): Promise<void> {
@@ -150,6 +243,13 @@ class PgliteDatabase implements Database {
     );
   }
 
+  async listen(channel: string, listener: NotifyListener): Promise<Subscription> {
+    // In-process: nothing can drop between the listener and the database.
+    const unlisten = await this.#db.listen(channel, (payload) => listener.message(payload));
+    listener.hearing(true);
+    return { close: () => unlisten() };
+  }
+
   async close(): Promise<void> {
     await this.#db.close();
     this.#unlock();
@@ -161,13 +261,13 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    const pool = new pg.Pool({
+    const config: pg.ClientConfig = {
       connectionString: options.url,
-      max: options.poolSize ?? 10,
       options: options.schema ? `-c search_path=${options.schema}` : undefined,
-    });
+    };
+    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
     if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
-    return new PostgresDatabase(pool);
+    return new PostgresDatabase(pool, config);
   }
   // Loaded lazily: the WebAssembly build is large and production on PostgreSQL never needs it.
   const { PGlite } = await import('@electric-sql/pglite');

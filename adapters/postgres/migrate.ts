@@ -39,11 +39,24 @@ export async function migrate(db: Database): Promise<string[]> {
   return applied;
 }
 
-// Prepared-statement APIs take one statement at a time; migrations keep to plain DDL without $$ bodies.
-function splitStatements(sql: string): string[] {
-  return sql
-    .replace(/--.*$/gm, '')
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean);
+// Prepared-statement APIs take one statement at a time. Semicolons inside a $$ … $$ body (a trigger
+// function) belong to the body; `--` comments are dropped, so keep `--` out of string literals.
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  for (const [i, part] of sql.replace(/--.*$/gm, '').split('$$').entries()) {
+    // Odd parts are dollar-quoted bodies: kept whole, quotes restored.
+    if (i % 2 === 1) {
+      current += `$$${part}$$`;
+      continue;
+    }
+    const pieces = part.split(';');
+    current += pieces[0];
+    for (const piece of pieces.slice(1)) {
+      statements.push(current);
+      current = piece;
+    }
+  }
+  statements.push(current);
+  return statements.map((s) => s.trim()).filter(Boolean);
 }

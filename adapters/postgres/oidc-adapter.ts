@@ -1,6 +1,7 @@
 // oidc-provider's storage: one jsonb row per model instance, with the lookup keys it needs as columns.
 // Clients are the exception: they live in the clients table that IT manages.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { ClientReader } from './client-cache.ts';
 import type { ClientRepository } from './clients.ts';
 import type { Queryable } from './database.ts';
 
@@ -83,9 +84,11 @@ function trustMetadata(c: { firstParty: boolean; admin: boolean; mfaPolicy: stri
 /** Dynamically registered and IT-managed clients share one table. */
 class ClientAdapter implements Adapter {
   readonly #clients: ClientRepository;
+  readonly #reads: ClientReader;
 
-  constructor(clients: ClientRepository) {
+  constructor(clients: ClientRepository, reads: ClientReader) {
     this.#clients = clients;
+    this.#reads = reads;
   }
 
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
@@ -102,7 +105,7 @@ class ClientAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const c = await this.#clients.find(id);
+    const c = await this.#reads.find(id);
     if (!c) return undefined;
     return { ...c.metadata, client_id: c.clientId, ...trustMetadata(c), ...(c.secret ? { client_secret: c.secret } : {}) } as AdapterPayload;
   }
@@ -124,8 +127,9 @@ class ClientAdapter implements Adapter {
   async revokeByGrantId(): Promise<void> {}
 }
 
-export function createAdapterFactory(db: Queryable, clients: ClientRepository): (model: string) => Adapter {
-  return (model: string) => (model === 'Client' ? new ClientAdapter(clients) : new ModelAdapter(db, model));
+/** `clientReads` serves oidc-provider's client lookups (a cache); writes always go to `clients`. */
+export function createAdapterFactory(db: Queryable, clients: ClientRepository, clientReads: ClientReader = clients): (model: string) => Adapter {
+  return (model: string) => (model === 'Client' ? new ClientAdapter(clients, clientReads) : new ModelAdapter(db, model));
 }
 
 /** Removes expired rows of every model and of the journey tables; returns how many. */

@@ -44,6 +44,7 @@ function counting(db: Database, seen: (sql: string) => void): Database {
       seen('BEGIN … COMMIT');
       return db.transaction((tx) => fn(wrap(tx)));
     },
+    listen: (channel, listener) => db.listen(channel, listener),
     close: () => db.close(),
   };
 }

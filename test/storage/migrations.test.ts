@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase, type Database } from '../../adapters/postgres/database.ts';
-import { listMigrations, migrate } from '../../adapters/postgres/migrate.ts';
+import { listMigrations, migrate, splitStatements } from '../../adapters/postgres/migrate.ts';
 import { POSTGRES_URL } from '../helpers/database.ts';
 
 const versions = listMigrations().map((m) => m.version);
@@ -10,6 +10,22 @@ const versions = listMigrations().map((m) => m.version);
 it('the migration files are numbered and include the initial schema', () => {
   expect(versions[0]).toBe('0001_init');
   expect([...versions].sort()).toEqual(versions);
+});
+
+it('splits a migration at semicolons, except inside a $$ function body', () => {
+  const sql = `CREATE TABLE a (x int); -- a comment; with a semicolon
+CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW EXECUTE FUNCTION f();`;
+  expect(splitStatements(sql)).toEqual([
+    'CREATE TABLE a (x int)',
+    'CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM 1;\n  RETURN NULL;\nEND\n$$',
+    'CREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW EXECUTE FUNCTION f()',
+  ]);
 });
 
 describe('on PGlite', () => {
