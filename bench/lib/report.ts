@@ -21,6 +21,27 @@ export interface Level {
    * that the raw argon2id rate had to itself: argon2id CPU per verification ÷ all CPU per sign-in.
    */
   ceiling: number;
+  /** The same load against bare oidc-provider, run right after this level's; absent with --skip-bare. */
+  bare?: BareLevel;
+}
+
+/** bench/bare/server.ts under the same client flow: what oidc-provider and argon2id cost without Sekisho. */
+export interface BareLevel {
+  load: LoadResult;
+  /** Bare sign-ins/s ÷ the level's raw argon2id rate. */
+  ratio: number;
+  cpu: CpuPerSignIn;
+  /** As Level's, with the bare server's CPU (there is no database). */
+  ceiling: number;
+  /** Sekisho's sign-ins/s ÷ bare sign-ins/s at this level. */
+  sekishoToBare: number;
+}
+
+export interface BareServer {
+  memoryIdle: Memory;
+  memoryPeakMiB: number;
+  /** As settings.exhaustedTotpSteps, for the bare server's own picker. */
+  exhaustedTotpSteps: number;
 }
 
 export interface Totals extends Level {
@@ -41,6 +62,7 @@ export interface BenchReport {
   levels: Level[];
   totals?: Totals;
   memoryPeakMiB: number;
+  bare?: BareServer;
   verdict: { ratio: { best: number; target: number; met: boolean }; rss?: { afterMiB: number; target: number; met: boolean } };
 }
 
@@ -65,6 +87,20 @@ export function printReport(r: BenchReport): void {
       `${pad(x.concurrency, 5)}  ${pad(round(x.perSecond), 10)}  ${pad(round(x.latency.p50), 7)}  ${pad(round(x.latency.p95), 7)}  ${pad(round(x.latency.p99), 7)}  ${pad(x.errors, 6)}  ${pad(round(l.argon2.perSecond), 10)}  ${pad(round(l.ratio, 2), 5)}  ${pad(round(l.ceiling, 2), 7)}  ${cpuText(l.cpu)} (${round(l.argon2.cpuMs)} ms)`,
     );
   }
+  const bare = r.levels.filter((l) => l.bare);
+  if (bare.length) {
+    out.push('');
+    out.push('Bare oidc-provider (bench/bare: in-memory adapter, no database), the same sign-ins right after each level:');
+    out.push(' conc  sign-ins/s   p50 ms   p95 ms   p99 ms  errors  ratio  ceiling  Sekisho÷bare  CPU per sign-in');
+    for (const l of bare) {
+      const b = l.bare!;
+      const x = b.load;
+      out.push(
+        `${pad(x.concurrency, 5)}  ${pad(round(x.perSecond), 10)}  ${pad(round(x.latency.p50), 7)}  ${pad(round(x.latency.p95), 7)}  ${pad(round(x.latency.p99), 7)}  ${pad(x.errors, 6)}  ${pad(round(b.ratio, 2), 5)}  ${pad(round(b.ceiling, 2), 7)}  ${pad(round(b.sekishoToBare, 2), 12)}  ${cpuText(b.cpu)}`,
+      );
+    }
+    out.push("  (ratio and ceiling against the level's argon2id figures above; Sekisho÷bare = Sekisho's sign-ins/s ÷ bare sign-ins/s)");
+  }
   if (r.totals) {
     const x = r.totals.load;
     out.push('');
@@ -75,6 +111,7 @@ export function printReport(r: BenchReport): void {
   out.push('');
   const after = r.totals ? `, after ${r.totals.load.signIns} sign-ins ${round(r.totals.memoryAfter.rssMiB)} MiB` : '';
   out.push(`Server RSS: idle ${round(r.memoryIdle.rssMiB)} MiB${after}, peak ${round(r.memoryPeakMiB)} MiB`);
+  if (r.bare) out.push(`Bare server RSS: idle ${round(r.bare.memoryIdle.rssMiB)} MiB, peak ${round(r.bare.memoryPeakMiB)} MiB`);
   out.push('');
   const v = r.verdict;
   out.push(`Throughput: best min(ratio, ceiling) ${round(v.ratio.best, 2)} × raw argon2id (target ≥ ${v.ratio.target}) — ${v.ratio.met ? 'MET' : 'NOT MET'}`);

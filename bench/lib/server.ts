@@ -110,11 +110,13 @@ export function startCommand(): StartCommand {
   return { env, args: words };
 }
 
-/** Starts the server as `npm start` does (`nodeArgs` go before the script) and waits until /healthz answers. */
-export async function startServer(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<ServerProcess> {
+/**
+ * Starts the server as `npm start` does (`nodeArgs` go before the script) and waits until /healthz
+ * answers. `script` runs another server under the same command line (the bench's bare baseline).
+ */
+export async function startServer(env: Record<string, string>, nodeArgs: string[] = [], script?: string, timeoutMs = 60_000): Promise<ServerProcess> {
   const start = startCommand();
-  const script = start.args.at(-1)!;
-  const child: ChildProcess = spawn(process.execPath, [...start.args.slice(0, -1), ...nodeArgs, script], {
+  const child: ChildProcess = spawn(process.execPath, [...start.args.slice(0, -1), ...nodeArgs, script ?? start.args.at(-1)!], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...start.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
