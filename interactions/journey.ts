@@ -77,7 +77,7 @@ export function saveJourney(turn: Turn, journey: Journey): Promise<void> {
   return turn.deps.journeys.save(turn.uid, userId, state, JOURNEY_TTL_SECONDS);
 }
 
-export async function loadJourney(turn: Turn): Promise<Journey | undefined> {
+export async function loadJourney(turn: Turn): Promise<{ journey: Journey; user: User } | undefined> {
   return turn.deps.journeys.load(turn.uid);
 }
 

@@ -61,10 +61,9 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
   function withJourney(fn: JourneyStep) {
     return async (ctx: Context) => {
       const t = await turn(ctx);
-      const journey = await loadJourney(t);
-      const user = journey && (await deps.services.users.findById(journey.userId));
-      if (!journey || !user || user.disabledAt) return ctx.redirect(`/interaction/${t.uid}`);
-      await fn(t, journey, user);
+      const loaded = await loadJourney(t);
+      if (!loaded || loaded.user.disabledAt) return ctx.redirect(`/interaction/${t.uid}`);
+      await fn(t, loaded.journey, loaded.user);
     };
   }
 

@@ -1,6 +1,9 @@
 // What a sign-in has proven so far, kept per oidc-provider interaction (Session and Interaction
 // payloads do not keep custom fields).
 import type { Queryable } from './database.ts';
+import { toUser, USER_COLUMNS, type User, type UserDbRow } from './users.ts';
+
+const JOINED_USER_COLUMNS = USER_COLUMNS.map((c) => `u.${c}`).join(', ');
 
 export class JourneyRepository<State extends object> {
   readonly #db: Queryable;
@@ -9,12 +12,16 @@ export class JourneyRepository<State extends object> {
     this.#db = db;
   }
 
-  async load(uid: string): Promise<(State & { userId: string }) | undefined> {
-    const { rows } = await this.#db.query<{ user_id: string; state: State }>(
-      'SELECT user_id, state FROM journeys WHERE interaction_uid = $1 AND expires_at > now()',
+  /** The journey and its user in one read: every journey request needs both. */
+  async load(uid: string): Promise<{ journey: State & { userId: string }; user: User } | undefined> {
+    const { rows } = await this.#db.query<UserDbRow & { journey_state: State }>(
+      `SELECT j.state AS journey_state, ${JOINED_USER_COLUMNS}
+       FROM journeys j JOIN users u ON u.id = j.user_id
+       WHERE j.interaction_uid = $1 AND j.expires_at > now()`,
       [uid],
     );
-    return rows[0] && { ...rows[0].state, userId: rows[0].user_id };
+    const row = rows[0];
+    return row && { journey: { ...row.journey_state, userId: row.id }, user: toUser(row) };
   }
 
   async save(uid: string, userId: string, state: State, ttlSeconds: number): Promise<void> {

@@ -38,7 +38,7 @@ export class DuplicateUserError extends Error {
   }
 }
 
-interface UserDbRow {
+export interface UserDbRow {
   id: string;
   username: string;
   email: string | null;
@@ -52,9 +52,10 @@ interface UserDbRow {
   created_at: Date;
 }
 
-const columns = 'id, username, email, name, locale, source, password_hash, imported_phone, disabled_at, mfa_reset_at, created_at';
+export const USER_COLUMNS = ['id', 'username', 'email', 'name', 'locale', 'source', 'password_hash', 'imported_phone', 'disabled_at', 'mfa_reset_at', 'created_at'] as const;
+const columns = USER_COLUMNS.join(', ');
 
-function toUser(r: UserDbRow): User {
+export function toUser(r: UserDbRow): User {
   return {
     id: r.id,
     username: r.username,

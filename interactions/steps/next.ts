@@ -23,10 +23,13 @@ export async function usableMethods(turn: Turn, userId: string): Promise<Method[
   return (await methodsOf(turn, userId)).usable;
 }
 
+/** Whether what the journey has proven meets what this request requires (an access pass never does). */
+export function journeyComplete(turn: Turn, journey: Journey): boolean {
+  return !journey.viaAccessPass && strengthOfFactors(journey.factors) >= turn.requirement.strength;
+}
+
 export async function continueJourney(turn: Turn, journey: Journey, user: User): Promise<void> {
-  if (!journey.viaAccessPass && strengthOfFactors(journey.factors) >= turn.requirement.strength) {
-    return finishLogin(turn, journey, user);
-  }
+  if (journeyComplete(turn, journey)) return finishLogin(turn, journey, user);
   if (journey.viaAccessPass) return turn.ctx.redirect(interactionPath(turn, 'enrol'));
   const { usable, flagged } = await methodsOf(turn, user.id);
   if (!usable.length && flagged) return showFraudBlock(turn);

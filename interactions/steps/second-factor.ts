@@ -4,7 +4,7 @@ import type { User } from '../../adapters/postgres/users.ts';
 import { maskPhone } from '../../methods/phone-number.ts';
 import { handlerFor } from '../factors/index.ts';
 import { auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
-import { continueJourney, usableMethods } from './next.ts';
+import { continueJourney, journeyComplete, usableMethods } from './next.ts';
 
 function pick(methods: Method[], wanted: unknown): Method | undefined {
   if (typeof wanted === 'string') return methods.find((m) => m.id === wanted);
@@ -60,7 +60,9 @@ export async function verifySecondFactor(turn: Turn, journey: Journey, user: Use
   }
   await turn.deps.services.methods.markUsed(method.id);
   journey.factors = [...journey.factors, handler.factor];
-  await saveJourney(turn, journey);
+  // A journey that ends here is handed to oidc-provider by finishLogin; only one that goes on (or
+  // may show a page between) needs what it proved on record.
+  if (handler.afterVerify || !journeyComplete(turn, journey)) await saveJourney(turn, journey);
   if (await handler.afterVerify?.(turn, journey, user)) return;
   await continueJourney(turn, journey, user);
 }

@@ -153,7 +153,9 @@ describe.each(DB_KINDS)('oidc-provider adapter (%s)', (kind) => {
       `SELECT interaction_uid FROM journeys WHERE interaction_uid IN ('gone', 'kept')`,
     );
     expect(left.rows.map((r) => r.interaction_uid)).toEqual(['kept']);
-    expect(await journeys.load('kept')).toEqual({ factors: ['password'], userId: user.id });
+    const kept = await journeys.load('kept');
+    expect(kept?.journey).toEqual({ factors: ['password'], userId: user.id });
+    expect(kept?.user).toEqual(user);
     expect(await sweepExpired(testDb.db)).toBe(0);
   });
 
