@@ -10,6 +10,7 @@ import { createAdapterFactory } from '../adapters/postgres/oidc-adapter.ts';
 import type { UserRepository } from '../adapters/postgres/users.ts';
 import type { AcrLadder } from './acr.ts';
 import { createFindAccount } from './account.ts';
+import { CookieSigner } from './cookie-signer.ts';
 import { queueLogouts } from './backchannel-outbox.ts';
 import { acrForRequest, buildPolicy, clientExtension, clientPolicyOf, requestedAcrValues } from './policy.ts';
 
@@ -52,7 +53,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     clients: [],
     jwks: deps.jwks as Configuration['jwks'],
     findAccount: createFindAccount(deps.users),
-    cookies: { keys: deps.cookieKeys, long: cookie, short: cookie },
+    cookies: { keys: new CookieSigner(deps.cookieKeys), long: cookie, short: cookie },
     claims: {
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['name', 'preferred_username', 'locale'],
