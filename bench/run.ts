@@ -105,12 +105,14 @@ async function measured(t: SignInTarget, picker: UserPicker, meter: Meter, o: Lo
 /** The same load on the bare server, judged against the raw argon2id rate Sekisho's level just had. */
 async function measuredBare(t: SignInTarget, picker: UserPicker, meter: Meter, o: LoadOptions, sekisho: Level): Promise<BareLevel> {
   const { load, cpu, cpuMs } = await metered(t, picker, meter, o);
+  const ceiling = sekisho.argon2.cpuMs / cpuMs;
   return {
     load,
     ratio: load.perSecond / sekisho.argon2.perSecond,
     cpu,
-    ceiling: sekisho.argon2.cpuMs / cpuMs,
+    ceiling,
     sekishoToBare: sekisho.load.perSecond / load.perSecond,
+    sekishoToBareByCpu: sekisho.ceiling / ceiling,
   };
 }
 
