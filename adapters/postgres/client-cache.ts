@@ -9,20 +9,42 @@ export const CLIENT_CHANGES_CHANNEL = 'sekisho_clients';
 // Clients are a few hundred at most; the bound only keeps memory finite if that ever stops being true.
 const MAX_ENTRIES = 1000;
 
+// A backstop for a channel that says it listens but hears nothing (a transaction-pooling PgBouncer
+// between Sekisho and PostgreSQL loses notifications): no change stays unseen for longer than this.
+const DEFAULT_MAX_AGE_MS = 60_000;
+
+export interface ClientCacheOptions {
+  maxAgeMs?: number;
+  /** Clock in milliseconds (tests). */
+  now?: () => number;
+}
+
+interface Entry {
+  record: ClientRecord;
+  readAt: number;
+}
+
 export interface ClientReader {
   find(clientId: string): Promise<ClientRecord | undefined>;
 }
 
 export class CachedClients implements ClientReader {
   readonly #source: ClientReader;
-  readonly #entries = new Map<string, ClientRecord>();
-  // Bumped on every change heard: a read that was under way meanwhile may hold the old row.
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, Entry>();
+  // A read under way when its client changed may hold the old row, so it is not kept. Every change
+  // heard bumps the generation and stamps its client; forgetting everything stamps all of them.
   #generation = 0;
+  readonly #changedAt = new Map<string, number>();
+  #allChangedAt = 0;
   #hearing = false;
   #subscription: Subscription | undefined;
 
-  constructor(source: ClientReader) {
+  constructor(source: ClientReader, options: ClientCacheOptions = {}) {
     this.#source = source;
+    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Starts listening for changes; until it hears, and whenever it stops hearing, reads go through. */
@@ -43,20 +65,31 @@ export class CachedClients implements ClientReader {
 
   async find(clientId: string): Promise<ClientRecord | undefined> {
     const cached = this.#entries.get(clientId);
-    if (cached) return cached;
+    if (cached && this.#now() - cached.readAt < this.#maxAgeMs) return cached.record;
     const generation = this.#generation;
+    const readAt = this.#now();
     const record = await this.#source.find(clientId);
     // Unknown ids are not remembered: anyone can send any client_id.
-    if (record && this.#hearing && generation === this.#generation && this.#entries.size < MAX_ENTRIES) {
-      this.#entries.set(clientId, Object.freeze(record));
+    const changed = Math.max(this.#allChangedAt, this.#changedAt.get(clientId) ?? 0) > generation;
+    if (record && this.#hearing && !changed && (cached || this.#entries.size < MAX_ENTRIES)) {
+      this.#entries.set(clientId, { record: Object.freeze(record), readAt });
+    } else if (cached) {
+      this.#entries.delete(clientId);
     }
     return record;
   }
 
   #forget(clientId?: string): void {
     this.#generation++;
-    if (clientId === undefined) this.#entries.clear();
-    else this.#entries.delete(clientId);
+    // Stamps of changes to clients never read would pile up: past the bound, they become one stamp.
+    if (clientId === undefined || this.#changedAt.size >= MAX_ENTRIES) {
+      this.#allChangedAt = this.#generation;
+      this.#changedAt.clear();
+      this.#entries.clear();
+      return;
+    }
+    this.#changedAt.set(clientId, this.#generation);
+    this.#entries.delete(clientId);
   }
 
   async close(): Promise<void> {
