@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { TFunction } from 'i18next';
 import type { Services } from '../app/services.ts';
-import { isLang, translator, type Lang } from '../app/i18n.ts';
+import { describeConfigProblem, isLang, translator, type Lang } from '../app/i18n.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { AdminError, EXIT_CODES, usage } from './errors.ts';
 import { clientCommands } from './commands/client.ts';
@@ -115,9 +115,9 @@ function renderError(t: TFunction, err: unknown, command: Command | undefined, j
     return { lines: [json ? JSON.stringify({ error: err.code, key: err.key, field: arg ?? null, message }) : text], code: EXIT_CODES[err.code] };
   }
   if (err instanceof ConfigError) {
-    const problems = err.problems.map((p) => `  ${p.key}: ${p.message}`);
+    const problems = err.problems.map((p) => ({ ...p, message: describeConfigProblem(t, p) }));
     return {
-      lines: json ? [JSON.stringify({ error: 'config', problems: err.problems })] : [t('cli.errors.config'), ...problems],
+      lines: json ? [JSON.stringify({ error: 'config', problems })] : [t('cli.errors.config'), ...problems.map((p) => `  ${p.key}: ${p.message}`)],
       code: EXIT_CODES.usage,
     };
   }

@@ -1,5 +1,6 @@
 // i18next with Japanese as the default language and English beside it.
 import i18next, { type TFunction } from 'i18next';
+import type { ConfigProblem } from '../config/index.ts';
 import en from '../locales/en/index.ts';
 import ja from '../locales/ja/index.ts';
 
@@ -33,4 +34,9 @@ export function firstSupported(list: string | undefined): Lang | undefined {
     if (isLang(tag)) return tag;
   }
   return undefined;
+}
+
+/** Why one configuration value is refused, in the translator's language. */
+export function describeConfigProblem(t: TFunction, problem: ConfigProblem): string {
+  return t(`config.problems.${problem.reason}`, problem.params ?? {});
 }

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { DatabaseInUseError } from '../adapters/postgres/database.ts';
 import { createApp } from './create-app.ts';
+import { describeConfigProblem, translator } from './i18n.ts';
 import { ensureDemo } from './demo.ts';
 import { openServices } from './services.ts';
 
@@ -11,8 +12,10 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    console.error('Sekisho cannot start; fix these settings:');
-    for (const p of err.problems) console.error(`  ${p.key}: ${p.message}`);
+    // The server's log speaks English, like its other lines.
+    const t = translator('en');
+    console.error(t('config.cannotStart'));
+    for (const p of err.problems) console.error(`  ${p.key}: ${describeConfigProblem(t, p)}`);
     process.exit(1);
   }
   const services = await openServices(config).catch((err: unknown) => {

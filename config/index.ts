@@ -4,30 +4,71 @@ import { z } from 'zod';
 
 export type Env = Record<string, string | undefined>;
 
-/** One problem with the configuration, naming the variable and why. */
+/** Why a value is refused; each is a message under `config.problems` in locales/. */
+export const CONFIG_PROBLEM_REASONS = [
+  'invalid', 'oneOf', 'url', 'tooShort', 'tooLong', 'boolean', 'wholeNumber', 'postgresUrl', 'secretKey', 'keyId',
+  'oldSecretKeys', 'totpDigits', 'totpPeriod', 'phoneMethods', 'countryCodes', 'countryCode', 'accountSid', 'e164',
+  'twilioSender', 'ldapUrl', 'ldapFilter', 'ldapBaseDn', 'productionSecretKey', 'productionCookieKeys',
+  'productionIssuer', 'productionHttps', 'productionDatabase', 'productionConsoleSender', 'productionTwilio',
+  'productionPublicUrl',
+] as const;
+export type ConfigProblemReason = (typeof CONFIG_PROBLEM_REASONS)[number];
+
+/**
+ * One problem with the configuration: the variable, and why as a message key with its values, so
+ * the CLI and the server can say it in their language.
+ */
 export interface ConfigProblem {
   key: string;
-  message: string;
+  reason: ConfigProblemReason;
+  params?: Record<string, string | number>;
 }
 
 export class ConfigError extends Error {
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p.key}: ${p.message}`).join('\n')}`);
+    super(`invalid configuration: ${problems.map((p) => `${p.key} (${p.reason})`).join(', ')}`);
     this.name = 'ConfigError';
     this.problems = problems;
   }
 }
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+// zod carries only a message string per check: ours is a reason with its values, as JSON.
+const because = (reason: ConfigProblemReason, params?: ConfigProblem['params']) => JSON.stringify({ reason, params });
+const isReason = (value: unknown): value is ConfigProblemReason => (CONFIG_PROBLEM_REASONS as readonly unknown[]).includes(value);
+
+/** A zod issue as a ConfigProblem: our own checks' reasons, or zod's own kinds of failure. */
+function problemOf(issue: z.core.$ZodIssue): ConfigProblem {
+  const key = String(issue.path[0] ?? '?');
+  try {
+    const { reason, params } = JSON.parse(issue.message) as { reason?: unknown; params?: ConfigProblem['params'] };
+    if (isReason(reason)) return { key, reason, params };
+  } catch {
+    // zod's own wording: classified below.
+  }
+  switch (issue.code) {
+    case 'invalid_value':
+      return { key, reason: 'oneOf', params: { values: issue.values.map(String).join(', ') } };
+    case 'invalid_format':
+      return { key, reason: issue.format === 'url' ? 'url' : 'invalid' };
+    case 'too_small':
+      return { key, reason: 'tooShort', params: { min: Number(issue.minimum) } };
+    case 'too_big':
+      return { key, reason: 'tooLong', params: { max: Number(issue.maximum) } };
+    default:
+      return { key, reason: 'invalid' };
+  }
+}
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], because('boolean')).transform((v) => ['true', '1', 'yes'].includes(v));
 const int = (min: number, max: number) => {
-  const why = `must be a whole number from ${min} to ${max}`;
+  const why = because('wholeNumber', { min, max });
   return z.coerce.number(why).int(why).min(min, why).max(max, why);
 };
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const base64Key = z
   .string()
-  .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  .refine((v) => Buffer.from(v, 'base64').length === 32, because('secretKey'));
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -36,18 +77,18 @@ const schema = z.object({
   ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   SEKISHO_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   SEKISHO_DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, because('postgresUrl')).optional(),
   SEKISHO_TRUST_PROXY: bool.default(false),
   SEKISHO_SECRET_KEY: base64Key.optional(),
-  SEKISHO_SECRET_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - only (1–32)').default('k1'),
+  SEKISHO_SECRET_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, because('keyId')).default('k1'),
   SEKISHO_OLD_SECRET_KEYS: z.string().optional(),
   SEKISHO_COOKIE_KEYS: list.optional(),
   SEKISHO_MFA: z.enum(['required', 'optional']).default('required'),
   SEKISHO_DEMO: bool.optional(),
   SEKISHO_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SEKISHO_TOTP_ALGORITHM: z.enum(['SHA1', 'SHA256', 'SHA512']).default('SHA1'),
-  SEKISHO_TOTP_DIGITS: z.coerce.number('must be 6 or 8').pipe(z.union([z.literal(6), z.literal(8)], 'must be 6 or 8')).default(6),
-  SEKISHO_TOTP_PERIOD: z.coerce.number('must be 30 or 60 (seconds)').pipe(z.union([z.literal(30), z.literal(60)], 'must be 30 or 60 (seconds)')).default(30),
+  SEKISHO_TOTP_DIGITS: z.coerce.number(because('totpDigits')).pipe(z.union([z.literal(6), z.literal(8)], because('totpDigits'))).default(6),
+  SEKISHO_TOTP_PERIOD: z.coerce.number(because('totpPeriod')).pipe(z.union([z.literal(30), z.literal(60)], because('totpPeriod'))).default(30),
   SEKISHO_TOTP_ISSUER: z.string().min(1).max(64).default('Sekisho'),
   SEKISHO_LOCKOUT_THRESHOLD: int(1, 1000).default(5),
   SEKISHO_LOCKOUT_SECONDS: int(1, 86400).default(60),
@@ -55,33 +96,33 @@ const schema = z.object({
   // 'none' switches phones off, so a site without Twilio can run in production.
   SEKISHO_PHONE_METHODS: list
     .transform((v) => (v.length === 1 && v[0] === 'none' ? [] : v))
-    .pipe(z.array(z.enum(['sms', 'voice'], 'a comma-separated list of sms and voice, or none')))
+    .pipe(z.array(z.enum(['sms', 'voice'], because('phoneMethods'))))
     .default(['sms', 'voice']),
   SEKISHO_PHONE_SENDER: z.enum(['console', 'twilio']).optional(),
-  SEKISHO_PHONE_COUNTRIES: list.pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'ISO country codes like JP'))).default(['JP']),
-  SEKISHO_PHONE_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'an ISO country code like JP').default('JP'),
+  SEKISHO_PHONE_COUNTRIES: list.pipe(z.array(z.string().regex(/^[A-Z]{2}$/, because('countryCodes')))).default(['JP']),
+  SEKISHO_PHONE_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, because('countryCode')).default('JP'),
   SEKISHO_SMS_LIMIT_USER: int(1, 1000).default(5),
   SEKISHO_SMS_LIMIT_NUMBER: int(1, 1000).default(5),
   SEKISHO_SMS_LIMIT_COUNTRY: int(1, 1_000_000).default(1000),
   SEKISHO_SMS_RESEND_SECONDS: int(0, 3600).default(30),
   SEKISHO_VOICE_MODE: z.enum(['press', 'read']).default('press'),
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an Account SID: AC followed by 32 hex digits').optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, because('accountSid')).optional(),
   TWILIO_AUTH_TOKEN: z.string().min(8).optional(),
-  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +815012345678').optional(),
+  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, because('e164')).optional(),
   TWILIO_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   SEKISHO_TWILIO_TIMEOUT_MS: int(100, 60000).default(8000),
   SEKISHO_BACKUP_CODE_FORMAT: z.enum(['digits', 'strong']).default('digits'),
-  SEKISHO_LDAP_URL: z.string().regex(/^ldaps?:\/\//, 'must start with ldap:// or ldaps://').optional(),
+  SEKISHO_LDAP_URL: z.string().regex(/^ldaps?:\/\//, because('ldapUrl')).optional(),
   SEKISHO_LDAP_BIND_DN: z.string().optional(),
   SEKISHO_LDAP_BIND_PASSWORD: z.string().optional(),
   SEKISHO_LDAP_BASE_DN: z.string().optional(),
-  SEKISHO_LDAP_USER_FILTER: z.string().includes('{username}', { message: 'must contain {username}' }).default('(uid={username})'),
+  SEKISHO_LDAP_USER_FILTER: z.string().includes('{username}', { message: because('ldapFilter') }).default('(uid={username})'),
   SEKISHO_LDAP_ATTR_EMAIL: z.string().default('mail'),
   SEKISHO_LDAP_ATTR_NAME: z.string().default('cn'),
   SEKISHO_LDAP_ATTR_LOCALE: z.string().default('preferredLanguage'),
   SEKISHO_LDAP_TIMEOUT_MS: int(100, 60000).default(3000),
   SEKISHO_REGISTRATION: bool.default(false),
-  SEKISHO_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  SEKISHO_METRICS_TOKEN: z.string().min(16, because('tooShort', { min: 16 })).optional(),
   SEKISHO_BACKCHANNEL_PRIVATE_HOSTS: list.default([]),
   SEKISHO_AUDIT_RETENTION_DAYS: int(1, 3650).default(400),
   SEKISHO_ACR_REFEDS_PHISHING_RESISTANT: z.url().default('https://refeds.org/profile/mfa/phishing-resistant'),
@@ -156,7 +197,7 @@ function parseOldKeys(value: string | undefined, problems: ConfigProblem[]): { i
     const [id, b64] = pair.split(':');
     const key = Buffer.from(b64 ?? '', 'base64');
     if (!id || key.length !== 32) {
-      problems.push({ key: 'SEKISHO_OLD_SECRET_KEYS', message: 'must be id:base64key pairs separated by commas' });
+      problems.push({ key: 'SEKISHO_OLD_SECRET_KEYS', reason: 'oldSecretKeys' });
       return [];
     }
     return [{ id, key }];
@@ -165,20 +206,16 @@ function parseOldKeys(value: string | undefined, problems: ConfigProblem[]): { i
 
 function productionChecks(raw: Raw): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const missing = (key: string, why: string) => problems.push({ key, message: `required in production: ${why}` });
-  if (!raw.SEKISHO_SECRET_KEY) missing('SEKISHO_SECRET_KEY', 'encrypts TOTP keys and private keys at rest');
-  if (!raw.SEKISHO_COOKIE_KEYS?.length) missing('SEKISHO_COOKIE_KEYS', 'signs session cookies');
-  if (!raw.ISSUER) missing('ISSUER', 'the public https URL relying parties use');
-  else if (!raw.ISSUER.startsWith('https://')) problems.push({ key: 'ISSUER', message: 'must be https in production' });
-  if (!raw.DATABASE_URL) missing('DATABASE_URL', 'production runs on PostgreSQL, not the embedded PGlite');
+  const add = (key: string, reason: ConfigProblemReason) => problems.push({ key, reason });
+  if (!raw.SEKISHO_SECRET_KEY) add('SEKISHO_SECRET_KEY', 'productionSecretKey');
+  if (!raw.SEKISHO_COOKIE_KEYS?.length) add('SEKISHO_COOKIE_KEYS', 'productionCookieKeys');
+  if (!raw.ISSUER) add('ISSUER', 'productionIssuer');
+  else if (!raw.ISSUER.startsWith('https://')) add('ISSUER', 'productionHttps');
+  if (!raw.DATABASE_URL) add('DATABASE_URL', 'productionDatabase');
   if (raw.SEKISHO_PHONE_METHODS.length > 0) {
-    if (raw.SEKISHO_PHONE_SENDER === 'console') {
-      problems.push({ key: 'SEKISHO_PHONE_SENDER', message: 'the console sender is for development only' });
-    }
-    if (!raw.TWILIO_ACCOUNT_SID) missing('TWILIO_ACCOUNT_SID', 'phone methods are enabled (SEKISHO_PHONE_METHODS)');
-    if (!raw.TWILIO_AUTH_TOKEN) missing('TWILIO_AUTH_TOKEN', 'phone methods are enabled (SEKISHO_PHONE_METHODS)');
-    if (!raw.TWILIO_FROM) missing('TWILIO_FROM', 'phone methods are enabled (SEKISHO_PHONE_METHODS)');
-    if (!raw.SEKISHO_PUBLIC_URL && !raw.ISSUER) missing('SEKISHO_PUBLIC_URL', 'Twilio must reach the webhooks');
+    if (raw.SEKISHO_PHONE_SENDER === 'console') add('SEKISHO_PHONE_SENDER', 'productionConsoleSender');
+    for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) if (!raw[key]) add(key, 'productionTwilio');
+    if (!raw.SEKISHO_PUBLIC_URL && !raw.ISSUER) add('SEKISHO_PUBLIC_URL', 'productionPublicUrl');
   }
   return problems;
 }
@@ -188,19 +225,17 @@ export function loadConfig(env: Env = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ key: String(i.path[0] ?? '?'), message: i.message })),
-    );
+    throw new ConfigError(parsed.error.issues.map(problemOf));
   }
   const raw = parsed.data;
   const problems: ConfigProblem[] = [];
   const oldSecretKeys = parseOldKeys(raw.SEKISHO_OLD_SECRET_KEYS, problems);
   if (raw.SEKISHO_LDAP_URL && !raw.SEKISHO_LDAP_BASE_DN) {
-    problems.push({ key: 'SEKISHO_LDAP_BASE_DN', message: 'required when SEKISHO_LDAP_URL is set' });
+    problems.push({ key: 'SEKISHO_LDAP_BASE_DN', reason: 'ldapBaseDn' });
   }
   const twilioSet = raw.TWILIO_ACCOUNT_SID && raw.TWILIO_AUTH_TOKEN && raw.TWILIO_FROM;
   if (raw.SEKISHO_PHONE_SENDER === 'twilio' && !twilioSet) {
-    problems.push({ key: 'TWILIO_ACCOUNT_SID', message: 'SEKISHO_PHONE_SENDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM' });
+    problems.push({ key: 'TWILIO_ACCOUNT_SID', reason: 'twilioSender' });
   }
   const productionProblems = productionChecks(raw);
   if (raw.NODE_ENV === 'production') problems.push(...productionProblems);

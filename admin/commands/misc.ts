@@ -1,4 +1,5 @@
 // sekisho db migrate; keys …, audit, config check
+import { describeConfigProblem } from '../../app/i18n.ts';
 import { migrate } from '../../adapters/postgres/migrate.ts';
 import { queryAudit } from '../operations/audit.ts';
 import { listKeys, rotateKeys } from '../operations/keys.ts';
@@ -86,7 +87,7 @@ export const operationsCommands: Command[] = [
     options: { production: { type: 'boolean' } },
     async run(env, args) {
       const config = env.config();
-      const problems = config.productionProblems;
+      const problems = config.productionProblems.map((p) => ({ ...p, message: describeConfigProblem(env.t, p) }));
       const strict = flag(args, 'production') ?? false;
       const text = [env.t('cli.config.ok', { env: config.env })];
       if (problems.length) {

@@ -4,8 +4,9 @@ import account from './account.ts';
 import backup from './backup.ts';
 import cli from './cli.ts';
 import common from './common.ts';
+import config from './config.ts';
 import journey from './journey.ts';
 import phone from './phone.ts';
 
-const ja = { ...common, ...journey, ...cli, ...backup, ...account, ...phone } satisfies Messages;
+const ja = { ...common, ...journey, ...cli, ...config, ...backup, ...account, ...phone } satisfies Messages;
 export default ja;

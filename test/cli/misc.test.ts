@@ -42,7 +42,15 @@ describe('sekisho help and config check (no database)', () => {
     const bad = await cli.run(['config', 'check'], { env: { SEKISHO_MFA: 'sometimes', PORT: 'eighty' } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('SEKISHO_MFA');
-    expect(bad.stderr).toContain('PORT');
+    expect(bad.stderr).toContain('PORT: must be a whole number from 0 to 65535');
+    const badJa = await cli.run(['config', 'check', '--lang', 'ja'], { env: { PORT: 'eighty' } });
+    expect(badJa.code).toBe(2);
+    expect(badJa.stderr).toContain('PORT: 0 から 65535 までの整数を指定してください');
+    const badJson = await cli.run(['config', 'check', '--json'], { env: { PORT: 'eighty' } });
+    expect(JSON.parse(badJson.stderr)).toEqual({
+      error: 'config',
+      problems: [{ key: 'PORT', reason: 'wholeNumber', params: { min: 0, max: 65535 }, message: 'must be a whole number from 0 to 65535' }],
+    });
     const prod = await cli.run(['user', 'list'], { env: { NODE_ENV: 'production' } });
     expect(prod.code).toBe(2);
     expect(prod.stderr).toContain('SEKISHO_COOKIE_KEYS');

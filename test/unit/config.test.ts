@@ -3,14 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, type ConfigProblem, type Env } from '../../config/index.ts';
+import { describeConfigProblem, translator } from '../../app/i18n.ts';
+import { CONFIG_PROBLEM_REASONS, ConfigError, loadConfig, type ConfigProblem, type Env } from '../../config/index.ts';
 
-function problemsOf(env: Env): ConfigProblem[] {
+/** The problems, each with the English wording IT reads (`message`). */
+function problemsOf(env: Env): (ConfigProblem & { message: string })[] {
   try {
     loadConfig(env);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
+    return (err as ConfigError).problems.map((p) => ({ ...p, message: describeConfigProblem(translator('en'), p) }));
   }
   throw new Error(`expected ${JSON.stringify(env)} to be refused`);
 }
@@ -98,7 +100,7 @@ describe('production', () => {
 
   it('refuses an http issuer and says it must be https', () => {
     const problems = problemsOf({ ...PRODUCTION, ISSUER: 'http://sso.example.ac.jp' });
-    expect(problems).toEqual([{ key: 'ISSUER', message: expect.stringMatching(/https/) }]);
+    expect(problems).toEqual([{ key: 'ISSUER', reason: 'productionHttps', message: expect.stringMatching(/https/) }]);
   });
 
   it('refuses the console phone sender', () => {
@@ -126,7 +128,7 @@ describe('phone methods', () => {
 
   it.each(['fax', 'sms,none', 'SMS'])('refuses %j and names the key', (value) => {
     const problems = problemsOf({ SEKISHO_PHONE_METHODS: value });
-    expect(problems).toEqual([{ key: 'SEKISHO_PHONE_METHODS', message: expect.stringMatching(/sms.*voice.*none/) }]);
+    expect(problems).toEqual([{ key: 'SEKISHO_PHONE_METHODS', reason: 'phoneMethods', message: expect.stringMatching(/sms.*voice.*none/) }]);
   });
 });
 
@@ -163,6 +165,29 @@ describe('bad values name the key and why', () => {
     }
     expect(keysOf(error!.problems)).toEqual(['DATABASE_URL', 'PORT', 'SEKISHO_TOTP_DIGITS']);
     for (const key of ['PORT', 'DATABASE_URL', 'SEKISHO_TOTP_DIGITS']) expect(error!.message).toContain(key);
+  });
+
+  it.each<[Env, Omit<ConfigProblem, 'key'>]>([
+    [{ SEKISHO_MFA: 'sometimes' }, { reason: 'oneOf', params: { values: 'required, optional' } }],
+    [{ ISSUER: 'not a url' }, { reason: 'url' }],
+    [{ SEKISHO_TOTP_ISSUER: 'x'.repeat(65) }, { reason: 'tooLong', params: { max: 64 } }],
+    [{ TWILIO_AUTH_TOKEN: 'short' }, { reason: 'tooShort', params: { min: 8 } }],
+    [{ SEKISHO_METRICS_TOKEN: 'short' }, { reason: 'tooShort', params: { min: 16 } }],
+    [{ SEKISHO_TRUST_PROXY: 'maybe' }, { reason: 'boolean' }],
+  ])('zod\'s own checks become reasons with their values too: %j', (env, expected) => {
+    expect(problemsOf(env)).toEqual([expect.objectContaining({ key: Object.keys(env)[0], ...expected })]);
+  });
+
+  it('every reason reads in Japanese and in English, with its values filled in', () => {
+    for (const reason of CONFIG_PROBLEM_REASONS) {
+      for (const lang of ['ja', 'en'] as const) {
+        const text = describeConfigProblem(translator(lang), { key: 'X', reason, params: { min: 1, max: 2, values: 'a, b' } });
+        expect(text).not.toContain('config.problems');
+        expect(text).not.toMatch(/\{\{/);
+      }
+    }
+    const ja = describeConfigProblem(translator('ja'), { key: 'PORT', reason: 'wholeNumber', params: { min: 0, max: 65535 } });
+    expect(ja).toBe('0 から 65535 までの整数を指定してください');
   });
 
   it('accepts a valid 32-byte key and keeps older keys for opening old secrets', () => {
