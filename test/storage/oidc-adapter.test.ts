@@ -101,6 +101,20 @@ describe.each(DB_KINDS)('oidc-provider adapter (%s)', (kind) => {
     expect(await adapter('Session').findByUid(expiredUid)).toBeUndefined();
   });
 
+  it("a user's sessions are looked up through an index on the account, not by reading every session", async () => {
+    await adapter('Session').upsert(newId(), { uid: newId(), kind: 'Session', accountId: 'u_indexed' }, 600);
+    // Tables this small are cheaper to scan, so the planner is told not to, to show the index serves.
+    const plan = await testDb.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      const { rows } = await tx.query<Record<string, string>>(
+        `EXPLAIN SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
+        ['u_indexed'],
+      );
+      return rows.map((r) => Object.values(r)[0]).join('\n');
+    });
+    expect(plan).toContain('oidc_models_session_account');
+  });
+
   it('DeviceCode: findByUserCode finds it by the code the user types', async () => {
     const id = newId();
     await adapter('DeviceCode').upsert(id, { jti: id, userCode: 'ABCD-EFGH', kind: 'DeviceCode', grantId: 'g_x' }, 600);
