@@ -11,6 +11,7 @@ import type { UserRepository } from '../adapters/postgres/users.ts';
 import type { AcrLadder } from './acr.ts';
 import { createFindAccount } from './account.ts';
 import { CookieSigner } from './cookie-signer.ts';
+import { LIFETIMES } from './lifetimes.ts';
 import { queueLogouts } from './backchannel-outbox.ts';
 import { acrForRequest, buildPolicy, clientExtension, clientPolicyOf, requestedAcrValues } from './policy.ts';
 
@@ -129,16 +130,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       await grant.save();
       return grant;
     },
-    ttl: {
-      AccessToken: 3600,
-      AuthorizationCode: 60,
-      ClientCredentials: 600,
-      IdToken: 3600,
-      Interaction: 3600,
-      Session: 14 * 24 * 3600,
-      Grant: 14 * 24 * 3600,
-      RefreshToken: 14 * 24 * 3600,
-    },
+    ttl: { ...LIFETIMES },
   };
 
   const provider = new Provider(config.issuer, configuration);

@@ -1,9 +1,7 @@
 // Signing keys: listing and the two-phase rotation, one phase per call.
 import { ensureSigningKeys, rotateSigningKeys, type RotationStep } from '../../provider/keys.ts';
+import { RETIRED_KEY_GRACE_SECONDS } from '../../provider/lifetimes.ts';
 import { nowOf, type OperationContext } from './context.ts';
-
-/** Retired keys stay published this long: the longest token lifetime (refresh tokens, sessions). */
-export const RETIRED_KEY_GRACE_SECONDS = 14 * 86400;
 
 export interface KeyView {
   kid: string;

@@ -12,6 +12,7 @@ import type { Context, Next } from 'koa';
 import { Provider, type Account, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import * as OTPAuth from 'otpauth';
 import { ARGON2_OPTIONS } from '../../methods/password/argon2.ts';
+import { LIFETIMES } from '../../provider/lifetimes.ts';
 import type { Seeded } from '../lib/seed.ts';
 
 const env = process.env;
@@ -67,7 +68,7 @@ const configuration: Configuration = {
   pkce: { required: () => true },
   features: { devInteractions: { enabled: false } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 3600, Session: 14 * 24 * 3600, Grant: 14 * 24 * 3600 },
+  ttl: { ...LIFETIMES },
 };
 
 const provider = new Provider(issuer, configuration);
