@@ -24,6 +24,15 @@ interface Entry {
   readAt: number;
 }
 
+// The caches of this process. A change committed here is forgotten at once, rather than when its
+// own announcement comes back over the listening connection a moment after the writer has answered.
+const caches = new Set<CachedClients>();
+
+/** Tells this process's caches that a client changed; call it once the change is committed. */
+export function clientChangedHere(clientId: string): void {
+  for (const cache of caches) cache.forget(clientId);
+}
+
 export interface ClientReader {
   find(clientId: string): Promise<ClientRecord | undefined>;
 }
@@ -50,12 +59,13 @@ export class CachedClients implements ClientReader {
   /** Starts listening for changes; until it hears, and whenever it stops hearing, reads go through. */
   async listen(db: Pick<Database, 'listen'>): Promise<void> {
     this.#subscription = await db.listen(CLIENT_CHANGES_CHANNEL, {
-      message: (clientId) => this.#forget(clientId),
+      message: (clientId) => this.forget(clientId),
       hearing: (live) => {
         this.#hearing = live;
-        this.#forget();
+        this.forget();
       },
     });
+    caches.add(this);
   }
 
   /** Whether changes are heard now (otherwise every read goes to the database). */
@@ -79,7 +89,8 @@ export class CachedClients implements ClientReader {
     return record;
   }
 
-  #forget(clientId?: string): void {
+  /** Drops one client (or, without an id, all): the next read goes to the database. */
+  forget(clientId?: string): void {
     this.#generation++;
     // Stamps of changes to clients never read would pile up: past the bound, they become one stamp.
     if (clientId === undefined || this.#changedAt.size >= MAX_ENTRIES) {
@@ -93,8 +104,9 @@ export class CachedClients implements ClientReader {
   }
 
   async close(): Promise<void> {
+    caches.delete(this);
     await this.#subscription?.close();
     this.#hearing = false;
-    this.#forget();
+    this.forget();
   }
 }

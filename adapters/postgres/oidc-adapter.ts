@@ -1,7 +1,7 @@
 // oidc-provider's storage: one jsonb row per model instance, with the lookup keys it needs as columns.
 // Clients are the exception: they live in the clients table that IT manages.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { ClientReader } from './client-cache.ts';
+import { clientChangedHere, type ClientReader } from './client-cache.ts';
 import type { ClientRepository } from './clients.ts';
 import type { Queryable } from './database.ts';
 
@@ -102,6 +102,7 @@ class ClientAdapter implements Adapter {
       secret: secret ?? null,
       ...trust,
     });
+    clientChangedHere(id);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -122,6 +123,7 @@ class ClientAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     await this.#clients.remove(id);
+    clientChangedHere(id);
   }
 
   async revokeByGrantId(): Promise<void> {}

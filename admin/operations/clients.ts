@@ -2,7 +2,9 @@
 // oidc-provider's own schema before anything is stored.
 import { randomBytes } from 'node:crypto';
 import { AuditLog } from '../../adapters/postgres/audit-log.ts';
+import { clientChangedHere } from '../../adapters/postgres/client-cache.ts';
 import { ClientRepository, DuplicateClientError, type ClientRecord } from '../../adapters/postgres/clients.ts';
+import type { Queryable } from '../../adapters/postgres/database.ts';
 import { createAdapterFactory } from '../../adapters/postgres/oidc-adapter.ts';
 import { createAcrLadder } from '../../provider/acr.ts';
 import { conflict, notFound, usage } from '../errors.ts';
@@ -286,7 +288,7 @@ export async function addClient(ctx: OperationContext, input: ClientInput): Prom
   const secret = usesSecret(settings.authMethod) ? (given ?? generateSecret()) : null;
   await checkWithProvider(ctx, metadata, secret);
   try {
-    return await ctx.services.db.transaction(async (tx) => {
+    return await writeClient(ctx, clientId, async (tx) => {
       const record = await new ClientRepository(tx, ctx.services.box).create({
         clientId, metadata, secret, firstParty: settings.firstParty, admin: settings.admin, mfaPolicy: settings.mfa,
       });
@@ -297,6 +299,13 @@ export async function addClient(ctx: OperationContext, input: ClientInput): Prom
     if (err instanceof DuplicateClientError) throw conflict('client_exists', { clientId }, 'clientId');
     throw err;
   }
+}
+
+/** One transaction that changes a client; this process's client caches forget it once it commits. */
+async function writeClient<T>(ctx: OperationContext, clientId: string, write: (tx: Queryable) => Promise<T>): Promise<T> {
+  const result = await ctx.services.db.transaction(write);
+  clientChangedHere(clientId);
+  return result;
 }
 
 export async function listClients(ctx: OperationContext): Promise<ClientView[]> {
@@ -319,7 +328,7 @@ export async function updateClient(ctx: OperationContext, clientId: unknown, inp
   const secret = usesSecret(settings.authMethod) ? (given ?? existing.secret ?? generated!) : null;
   await checkWithProvider(ctx, metadata, secret);
   const changed = Object.keys(input).filter((k) => input[k as keyof ClientInput] !== undefined && k !== 'secret');
-  return ctx.services.db.transaction(async (tx) => {
+  return writeClient(ctx, existing.clientId, async (tx) => {
     const record = await new ClientRepository(tx, ctx.services.box).save({
       clientId: existing.clientId, metadata, secret, firstParty: settings.firstParty, admin: settings.admin, mfaPolicy: settings.mfa,
     });
@@ -332,7 +341,7 @@ export async function updateClient(ctx: OperationContext, clientId: unknown, inp
 
 export async function removeClient(ctx: OperationContext, clientId: unknown): Promise<{ clientId: string }> {
   const existing = await findClientOrFail(ctx, clientId);
-  return ctx.services.db.transaction(async (tx) => {
+  return writeClient(ctx, existing.clientId, async (tx) => {
     await new ClientRepository(tx, ctx.services.box).remove(existing.clientId);
     // Its tokens and codes go too: nothing should outlive the registration.
     await tx.query(`DELETE FROM oidc_models WHERE payload->>'clientId' = $1`, [existing.clientId]);
@@ -346,7 +355,7 @@ export async function rotateClientSecret(ctx: OperationContext, clientId: unknow
   const method = viewClient(existing).authMethod as AuthMethod;
   if (!usesSecret(method)) throw usage('secret_not_used', 'clientId', { method });
   const secret = generateSecret();
-  return ctx.services.db.transaction(async (tx) => {
+  return writeClient(ctx, existing.clientId, async (tx) => {
     const record = await new ClientRepository(tx, ctx.services.box).save({ ...existing, secret });
     await new AuditLog(tx).record({ type: 'client.rotate_secret', actor: ctx.actor, clientId: existing.clientId });
     return { client: viewClient(record), secret };

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SecretBox } from '../../adapters/crypto/secret-box.ts';
-import { CachedClients } from '../../adapters/postgres/client-cache.ts';
+import { CachedClients, clientChangedHere } from '../../adapters/postgres/client-cache.ts';
 import { ClientRepository, type NewClient } from '../../adapters/postgres/clients.ts';
 import { LISTENER_NAME, openDatabase, type Database } from '../../adapters/postgres/database.ts';
 import { DB_KINDS, openTestDb, POSTGRES_URL, type TestDb } from '../helpers/database.ts';
@@ -79,6 +79,15 @@ describe.each(DB_KINDS)('client cache (%s)', (kind) => {
     reads.length = 0;
     await cache.find(`rp-a-${run}`);
     expect(reads).toEqual([]);
+  });
+
+  it('a change committed by this process is seen by the very next read, before its announcement arrives', async () => {
+    const repo = new ClientRepository(testDb.db, box);
+    await repo.save(client(`rp-here-${run}`, 'Before'));
+    await eventually(async () => (await cache.find(`rp-here-${run}`))?.metadata.client_name === 'Before');
+    await repo.save(client(`rp-here-${run}`, 'After'));
+    clientChangedHere(`rp-here-${run}`);
+    expect((await cache.find(`rp-here-${run}`))?.metadata.client_name).toBe('After');
   });
 
   it('an update by plain SQL (no Sekisho code involved) is seen too', async () => {
