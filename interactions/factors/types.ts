@@ -18,11 +18,11 @@ export interface FactorHandler {
   show(turn: Turn, journey: Journey, method: Method, error?: string): Promise<void>;
   /** Checks a submitted form. Charged against the failure budget by the caller. */
   verify(turn: Turn, journey: Journey, method: Method, fields: Record<string, string>): Promise<VerifyResult>;
+  /** False when the method exists but cannot be used now (a backup-code set with none left). */
+  available?(turn: Turn, method: Method): Promise<boolean>;
   /**
    * After a successful verify (the factor is already saved in the journey): may render a page of its own
    * (e.g. "few backup codes left") whose Continue button posts to /continue; true when it did.
    */
-  /** False when the method exists but cannot be used now (a backup-code set with none left). */
-  available?(turn: Turn, method: Method): Promise<boolean>;
   afterVerify?(turn: Turn, journey: Journey, user: User): Promise<boolean>;
 }
