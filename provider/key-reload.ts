@@ -6,7 +6,7 @@ import type { Provider } from 'oidc-provider';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { SecretBox } from '../adapters/crypto/secret-box.ts';
 import type { SigningKeyRepository } from '../adapters/postgres/signing-keys.ts';
-import { loadJwks } from './keys.ts';
+import { jwksOf } from './keys.ts';
 
 export interface KeyReloader {
   /** Reloads now when the keys changed; true when it did. */
@@ -29,9 +29,11 @@ export function startKeyReload(
 ): KeyReloader {
   let seen = loaded.keys.map((k) => k.kid).join(',');
   const check = async () => {
-    const now = (await repo.list()).map((k) => k.kid).join(',');
+    // The rows compared are the rows loaded: a second read could see a newer rotation than `seen` records.
+    const rows = await repo.list();
+    const now = rows.map((k) => k.kid).join(',');
     if (now === seen) return false;
-    (initializeKeystore as (this: Provider, jwks: object) => void).call(provider, await loadJwks(repo, box));
+    (initializeKeystore as (this: Provider, jwks: object) => void).call(provider, jwksOf(rows, box));
     seen = now;
     return true;
   };

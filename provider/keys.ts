@@ -29,7 +29,11 @@ export async function ensureSigningKeys(repo: SigningKeyRepository, box: SecretB
  * keys come first; next and retired keys follow and are only published.
  */
 export async function loadJwks(repo: SigningKeyRepository, box: SecretBox): Promise<{ keys: JWK[] }> {
-  const rows = await repo.list();
+  return jwksOf(await repo.list(), box);
+}
+
+/** The same, from rows already read (in `repo.list()`'s order). */
+export function jwksOf(rows: readonly SigningKeyRow[], box: SecretBox): { keys: JWK[] } {
   return { keys: rows.map((k) => JSON.parse(box.open(k.privateEnc, `key:${k.kid}`)) as JWK) };
 }
 
