@@ -13,14 +13,6 @@ const GROUP_LENGTH = 4;
 export const TAP_MIN_TTL_SECONDS = 10 * 60;
 export const TAP_MAX_TTL_SECONDS = 30 * 86400;
 
-export class AccessPassError extends Error {
-  readonly code = 'invalid_ttl';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AccessPassError';
-  }
-}
-
 export interface IssueOptions {
   ttlSeconds: number;
   once: boolean;
@@ -68,7 +60,8 @@ function matches(stored: string, normalised: string): boolean {
 export async function issueAccessPass(db: Queryable, userId: string, options: IssueOptions): Promise<IssuedPass> {
   const { ttlSeconds } = options;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < TAP_MIN_TTL_SECONDS || ttlSeconds > TAP_MAX_TTL_SECONDS) {
-    throw new AccessPassError(`ttl must be between ${TAP_MIN_TTL_SECONDS} and ${TAP_MAX_TTL_SECONDS} seconds`);
+    // The admin operation checks the duration first and words the error for IT; this is only the backstop.
+    throw new RangeError(`ttl must be between ${TAP_MIN_TTL_SECONDS} and ${TAP_MAX_TTL_SECONDS} seconds`);
   }
   const now = options.now ?? new Date();
   const code = generateCode();
