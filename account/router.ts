@@ -98,8 +98,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
   const nowSeconds = () => Math.floor(deps.now() / 1000);
 
   function signIn(ctx: Context, fresh: boolean): void {
-    ctx.status = 303;
-    ctx.redirect(beginSignIn(deps.signIn, ctx, { fresh, lang: languageOf(ctx) }));
+    seeOther(ctx, beginSignIn(deps.signIn, ctx, { fresh, lang: languageOf(ctx) }));
   }
 
   function render(v: Pick<Visit, 'ctx' | 'lang' | 'csrf'>, view: string, data: PageData, status = 200): Promise<void> {
