@@ -11,7 +11,7 @@ import { Agent, type Page } from '../helpers/agent.ts';
 import { DB_KINDS } from '../helpers/database.ts';
 import { createUser, finish, firstSignIn, start, steppingClock, submitPassword, submitTotp } from '../helpers/journey.ts';
 import { startLogoutReceiver, verifyLogoutToken, type LogoutReceiver } from '../helpers/logout-receiver.ts';
-import { registerClient, type AuthRequest, type Rp } from '../helpers/rp.ts';
+import { registerClient, relyingParty, type AuthRequest, type Rp } from '../helpers/rp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -40,50 +40,16 @@ async function createBroker(server: TestServer, method: AuthMethod, extra: Recor
   } else {
     auth = method === 'client_secret_basic' ? oidc.ClientSecretBasic(secret) : oidc.ClientSecretPost(secret);
   }
-  await registerClient(server.services, { clientId, secret, redirectUri: REALM, metadata });
-  const discover = () => oidc.discovery(new URL(server.url), clientId, secret ?? undefined, auth, { execute: [oidc.allowInsecureRequests] });
-  let config = await discover();
-  const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
+  const registered = await registerClient(server.services, { clientId, secret, redirectUri: REALM, metadata });
+  const rp = await relyingParty(server.url, registered, {
+    auth,
+    execute: [oidc.allowInsecureRequests],
+    // What Keycloak puts on the URL, including parameters meant for itself that Sekisho must ignore.
+    authorizeParams: { scope: 'openid', response_type: 'code', kc_idp_hint: 'sekisho', kc_action: 'none', session_code: 'x7Q2', tab_id: 'Mf3aZq' },
+  });
+  const jwks = createRemoteJWKSet(new URL(rp.config.serverMetadata().jwks_uri!));
 
-  return {
-    clientId,
-    redirectUri: REALM,
-    get config() {
-      return config;
-    },
-    async refresh() {
-      config = await discover();
-    },
-    async authorize(params = {}) {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const nonce = oidc.randomNonce();
-      const state = oidc.randomState();
-      // What Keycloak puts on the URL, including parameters meant for itself that Sekisho must ignore.
-      const url = oidc.buildAuthorizationUrl(config, {
-        scope: 'openid',
-        response_type: 'code',
-        redirect_uri: REALM,
-        state,
-        nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        kc_idp_hint: 'sekisho',
-        kc_action: 'none',
-        session_code: 'x7Q2',
-        tab_id: 'Mf3aZq',
-        ...params,
-      });
-      return { url: url.toString(), verifier, nonce, state, maxAge: params.max_age ? Number(params.max_age) : undefined };
-    },
-    async callback(callbackUrl, request) {
-      return oidc.authorizationCodeGrant(config, new URL(callbackUrl), {
-        pkceCodeVerifier: request.verifier,
-        expectedNonce: request.nonce,
-        expectedState: request.state,
-        maxAge: request.maxAge,
-        idTokenExpected: true,
-      });
-    },
+  return Object.assign<Rp, Pick<Broker, 'check'>>(rp, {
     async check(tokens, request) {
       expect(tokens.access_token).toBeTruthy();
       expect(tokens.id_token).toBeTruthy();
@@ -95,11 +61,11 @@ async function createBroker(server: TestServer, method: AuthMethod, extra: Recor
       expect(payload.nonce).toBe(request.nonce);
       expect(typeof payload.sid).toBe('string');
       expect(tokens.session_state).toBe(payload.sid);
-      const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, payload.sub!);
+      const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, payload.sub!);
       expect(userinfo.sub).toBe(payload.sub);
       return payload as Record<string, unknown>;
     },
-  };
+  });
 }
 
 describe.each(DB_KINDS)('Keycloak broker checklist (%s)', (db) => {

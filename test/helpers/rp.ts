@@ -58,12 +58,29 @@ export async function registerClient(services: Services, o: RpOptions = {}): Pro
 }
 
 export async function createRp(issuer: string, services: Services, o: RpOptions = {}): Promise<Rp> {
-  const { clientId, secret, redirectUri } = await registerClient(services, o);
-  const auth = secret ? client.ClientSecretBasic(secret) : client.None();
-  const discover = () =>
-    client.discovery(new URL(issuer), clientId, secret ?? undefined, auth, {
-      execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
-    });
+  return relyingParty(issuer, await registerClient(services, o), {
+    execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
+    authorizeParams: { scope: 'openid profile email' },
+  });
+}
+
+export interface RelyingPartyOptions {
+  /** How it authenticates at the token endpoint; by default its secret in a Basic header, or none. */
+  auth?: client.ClientAuth;
+  execute: ((config: client.Configuration) => void)[];
+  /** What it puts on every authorization URL besides PKCE, nonce and state (a test's params win). */
+  authorizeParams: Record<string, string>;
+}
+
+/** An openid-client relying party for a client already registered in the server. */
+export async function relyingParty(
+  issuer: string,
+  registered: { clientId: string; secret: string | null; redirectUri: string },
+  o: RelyingPartyOptions,
+): Promise<Rp> {
+  const { clientId, secret, redirectUri } = registered;
+  const auth = o.auth ?? (secret ? client.ClientSecretBasic(secret) : client.None());
+  const discover = () => client.discovery(new URL(issuer), clientId, secret ?? undefined, auth, { execute: o.execute });
   let config = await discover();
   return {
     clientId,
@@ -80,11 +97,11 @@ export async function createRp(issuer: string, services: Services, o: RpOptions 
       const state = client.randomState();
       const url = client.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
-        scope: 'openid profile email',
         code_challenge: await client.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
         nonce,
         state,
+        ...o.authorizeParams,
         ...params,
       });
       return { url: url.toString(), verifier, nonce, state, maxAge: params.max_age ? Number(params.max_age) : undefined };
