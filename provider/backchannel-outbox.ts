@@ -166,10 +166,11 @@ async function revokeAndQueue(services: OutboxServices, userId: string, now: num
     `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
     [userId],
   );
-  const notices: LogoutNotice[] = [];
-  for (const notice of logoutNoticesFor(userId, sessions.map((r) => r.payload))) {
-    if (await wantsBackchannel(services, notice.clientId)) notices.push(notice);
-  }
+  const all = logoutNoticesFor(userId, sessions.map((r) => r.payload));
+  // Each session names its clients again: a client is read once, however many sessions signed in to it.
+  const wanting = new Set<string>();
+  for (const clientId of new Set(all.map((n) => n.clientId))) if (await wantsBackchannel(services, clientId)) wanting.add(clientId);
+  const notices = all.filter((n) => wanting.has(n.clientId));
   const queued = await services.db.transaction(async (tx) => {
     await tx.query(
       `DELETE FROM oidc_models WHERE model <> 'Client'
