@@ -12,14 +12,10 @@ export interface AccountClient {
   redirectUri: string;
 }
 
-export function accountRedirectUri(issuer: string): string {
-  return `${issuer}/account/callback`;
-}
-
 /** Registers (or repairs) the client; leaves it alone when it is already as it should be. */
 export async function ensureAccountClient(services: Pick<Services, 'db' | 'box' | 'clients'>, issuer: string): Promise<AccountClient> {
   const secret = await loadOrCreateSecret(services.db, services.box, 'account-client-secret');
-  const redirectUri = accountRedirectUri(issuer);
+  const redirectUri = `${issuer}/account/callback`;
   const wanted = {
     clientId: ACCOUNT_CLIENT_ID,
     metadata: {

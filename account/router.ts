@@ -54,7 +54,7 @@ interface Visit {
   csrf: string;
 }
 
-export const LABEL_MAX = 64;
+const LABEL_MAX = 64;
 /** Control characters and the bidirectional overrides that could make a name display as something else. */
 const UNPRINTABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
 /** Notices shown after a change (`?done=`); anything else is ignored. */

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 export const SESSION_COOKIE = 'sekisho_account';
 export const LOGIN_COOKIE = 'sekisho_account_login';
 export const CODES_COOKIE = 'sekisho_account_codes';
-export const COOKIE_PATH = '/account';
+const COOKIE_PATH = '/account';
 
 /** How long the page stays signed in, and how recent a sign-in must be to change anything. */
 export const SESSION_SECONDS = 15 * 60;
