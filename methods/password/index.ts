@@ -39,8 +39,10 @@ function profileFields(profile: DirectoryProfile) {
   };
 }
 
+/** The directory's profile wins; the row is written only when it changed, not on every sign-in. */
 async function refreshProfile(users: UserRepository, user: User, profile: DirectoryProfile): Promise<User> {
   const fields = profileFields(profile);
+  if (fields.email === user.email && fields.name === user.name && fields.locale === user.locale) return user;
   await users.update(user.id, fields);
   return { ...user, ...fields };
 }
