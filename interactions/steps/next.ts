@@ -14,13 +14,31 @@ import { showFraudBlock } from '../phone.ts';
  */
 export async function methodsOf(turn: Turn, userId: string): Promise<{ usable: Method[]; flagged: boolean }> {
   const active = await turn.deps.services.methods.listForUser(userId, { activeOnly: true });
-  const candidates = active.filter((m) => !m.flaggedAt && handlerFor(m.kind));
-  const available = await Promise.all(candidates.map((m) => handlerFor(m.kind)!.available?.(turn, m) ?? true));
+  const candidates = active.filter(handled);
+  const available = await Promise.all(candidates.map((m) => availableNow(turn, m)));
   return { usable: byStrength(candidates.filter((_, i) => available[i])), flagged: active.some((m) => m.flaggedAt) };
 }
 
 export async function usableMethods(turn: Turn, userId: string): Promise<Method[]> {
   return (await methodsOf(turn, userId)).usable;
+}
+
+/**
+ * The one method a form names, when methodsOf would list it as usable. Only its own availability is
+ * asked: verifying an app code need not count the user's backup codes.
+ */
+export async function usableMethod(turn: Turn, userId: string, methodId: string): Promise<Method | undefined> {
+  const active = await turn.deps.services.methods.listForUser(userId, { activeOnly: true });
+  const method = active.find((m) => m.id === methodId && handled(m));
+  return method && (await availableNow(turn, method)) ? method : undefined;
+}
+
+function handled(method: Method): boolean {
+  return !method.flaggedAt && Boolean(handlerFor(method.kind));
+}
+
+function availableNow(turn: Turn, method: Method): Promise<boolean> {
+  return handlerFor(method.kind)!.available?.(turn, method) ?? Promise.resolve(true);
 }
 
 /** Whether what the journey has proven meets what this request requires (an access pass never does). */

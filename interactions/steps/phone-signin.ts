@@ -8,11 +8,11 @@ import { callStatusPath } from '../factors/voice.ts';
 import { finishWithError, interactionPath, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
 import { deliver, modeFor, pendingOf, phoneOf, pickerPath, renderCall, targetOf, type PendingChallenge } from '../phone.ts';
 import { phoneErrorMessage } from '../phone-form.ts';
-import { continueJourney, usableMethods } from './next.ts';
+import { continueJourney, usableMethod } from './next.ts';
 
 async function phoneMethod(turn: Turn, journey: Journey, methodId: string): Promise<Method | undefined> {
-  const methods = await usableMethods(turn, journey.userId);
-  return methods.find((m) => m.id === methodId && (m.kind === 'sms' || m.kind === 'voice') && m.phone);
+  const method = await usableMethod(turn, journey.userId, methodId);
+  return method && (method.kind === 'sms' || method.kind === 'voice') && method.phone ? method : undefined;
 }
 
 function withPending(journey: Journey, pending: PendingChallenge | undefined): Journey {

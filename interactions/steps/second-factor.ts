@@ -4,7 +4,7 @@ import type { User } from '../../adapters/postgres/users.ts';
 import { maskPhone } from '../../methods/phone-number.ts';
 import { handlerFor } from '../factors/index.ts';
 import { auditContext, interactionPath, render, saveJourney, type Journey, type Turn } from '../journey.ts';
-import { continueJourney, journeyComplete, usableMethods } from './next.ts';
+import { continueJourney, journeyComplete, usableMethod, usableMethods } from './next.ts';
 
 function pick(methods: Method[], wanted: unknown): Method | undefined {
   if (typeof wanted === 'string') return methods.find((m) => m.id === wanted);
@@ -35,8 +35,7 @@ export async function showPicker(turn: Turn, journey: Journey): Promise<void> {
 }
 
 export async function verifySecondFactor(turn: Turn, journey: Journey, user: User, methodId: string, fields: Record<string, string>): Promise<void> {
-  const methods = await usableMethods(turn, journey.userId);
-  const method = methods.find((m) => m.id === methodId);
+  const method = await usableMethod(turn, journey.userId, methodId);
   if (!method) return turn.ctx.redirect(interactionPath(turn, 'second-factor'));
   const handler = handlerFor(method.kind)!;
   let errorKey = 'mfa.invalidCode';
