@@ -161,7 +161,19 @@ async function wantsBackchannel(services: OutboxServices, clientId: string): Pro
   return typeof client?.metadata.backchannel_logout_uri === 'string';
 }
 
-async function revokeAndQueue(services: OutboxServices, userId: string, now: number, holdMs: number) {
+/**
+ * "Sign out everywhere": ends every session of the user and revokes their grants and tokens (every
+ * oidc-provider row whose payload names the account, and interactions under way in their sessions),
+ * queues a logout notification for each client a session had signed in to, and delivers those at
+ * once; the ones that fail stay queued for the timer, with backoff.
+ */
+export async function signOutEverywhere(
+  services: OutboxServices,
+  provider: Provider,
+  userId: string,
+  options: { now?: () => number } = {},
+): Promise<SignOutReport & DeliveryReport> {
+  const now = (options.now ?? Date.now)();
   const { rows: sessions } = await services.db.query<{ payload: SessionAuthorizations }>(
     `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
     [userId],
@@ -177,35 +189,10 @@ async function revokeAndQueue(services: OutboxServices, userId: string, now: num
        AND (payload->>'accountId' = $1 OR payload->'session'->>'accountId' = $1)`,
       [userId],
     );
-    return queueLogouts(tx, notices, now, holdMs);
+    // Held from the delivery timer while this call delivers them itself.
+    return queueLogouts(tx, notices, now, LEASE_MS);
   });
-  return { sessions: sessions.length, queued };
-}
-
-/**
- * Ends every session of the user and revokes their grants and tokens (every oidc-provider row
- * whose payload names the account, and interactions under way in their sessions), and queues a
- * logout notification for each client a session had signed in to. Needs no running provider, so
- * the CLI can call it; the server's delivery timer sends what it queues.
- */
-export async function revokeAndQueueSignOut(services: OutboxServices, userId: string, now: number = Date.now()): Promise<SignOutReport> {
-  const { sessions, queued } = await revokeAndQueue(services, userId, now, 0);
-  return { sessions, queued: queued.length };
-}
-
-/**
- * "Sign out everywhere": revokes and queues as above, then delivers those notifications at once;
- * the ones that fail stay queued for the timer, with backoff.
- */
-export async function signOutEverywhere(
-  services: OutboxServices,
-  provider: Provider,
-  userId: string,
-  options: { now?: () => number } = {},
-): Promise<SignOutReport & DeliveryReport> {
-  const now = (options.now ?? Date.now)();
-  const { sessions, queued } = await revokeAndQueue(services, userId, now, LEASE_MS);
-  return { sessions, queued: queued.length, ...(await deliverAll(services, provider, queued, now)) };
+  return { sessions: sessions.length, queued: queued.length, ...(await deliverAll(services, provider, queued, now)) };
 }
 
 export interface DeliveryTimerOptions {
