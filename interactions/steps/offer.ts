@@ -2,7 +2,7 @@
 // ends up with a single method by default. Backup codes generated here are shown once; until the user
 // continues they stay sealed in the journey, so the page, the download and the print view can show them.
 import type Router from '@koa/router';
-import { sendBackupCodesFile } from '../../app/http/backup-codes-file.ts';
+import { sendBackupCodesFile, type ShownCodes } from '../../app/http/backup-codes-file.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { notFound } from '../../app/http/errors.ts';
 import { generateBackupCodes, type BackupCodeFormat } from '../../methods/backup-codes/index.ts';
@@ -16,12 +16,7 @@ export interface BackupCodesExtensionDeps {
   phoneMethods: readonly string[];
 }
 
-interface ShownCodes {
-  codes: string[];
-  createdAt: string;
-}
-
-const PHONE_KINDS = new Set(['sms', 'voice']);
+const PHONE_METHOD_KINDS = new Set(['sms', 'voice']);
 const sealContext = (turn: Turn) => `backup-codes:${turn.uid}`;
 
 /** Only a journey that has just proven a newly enrolled method may add more. */
@@ -35,7 +30,7 @@ async function whatIsLeft(deps: BackupCodesExtensionDeps, turn: Turn, journey: J
   for (const m of await turn.deps.services.methods.listForUser(user.id, { activeOnly: true })) have.add(m.kind);
   return {
     codes: !have.has('backup_codes'),
-    phone: deps.phoneMethods.length > 0 && ![...have].some((k) => PHONE_KINDS.has(k)),
+    phone: deps.phoneMethods.length > 0 && ![...have].some((k) => PHONE_METHOD_KINDS.has(k)),
   };
 }
 
