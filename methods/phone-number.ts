@@ -68,7 +68,8 @@ const SEPARATORS = /[\s\-‐‑‒–—―−ー－ｰ.．()（）]/gu;
 
 /**
  * Full-width digits and plus become ASCII; spaces, hyphen look-alikes, dots and brackets go.
- * Anything else is kept so that callers can still reject it. Also suits typed one-time codes.
+ * Anything else is kept so that callers can still reject it. (Typed one-time codes go through
+ * methods/code.ts, whose NFKC pass would also turn ① into 1: not wanted in a phone number.)
  */
 export function normaliseDigits(input: string): string {
   return input
