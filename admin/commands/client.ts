@@ -1,13 +1,12 @@
 // sekisho client …
-import { readFile } from 'node:fs/promises';
 import { usage } from '../errors.ts';
 import {
   addClient, createInitialAccessToken, listClients, removeClient, rotateClientSecret, showClient, updateClient,
   type ClientInput, type ClientView, type ClientWithSecret,
 } from '../operations/clients.ts';
 import { tableOr } from '../table.ts';
+import { readSecretFromStdin, readUtf8File } from './input.ts';
 import { flag, str, strs, type Command, type CommandArgs, type CommandEnv } from './types.ts';
-import { readSecretFromStdin } from './user.ts';
 
 const CLIENT_OPTIONS = {
   'redirect-uri': { type: 'string', multiple: true },
@@ -50,12 +49,7 @@ const FLAG_HELP = '[--name N] [--redirect-uri URI]... [--post-logout-redirect-ur
   '[--mfa required|optional|<acr>] [--scope "..."]';
 
 async function readJwks(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw usage('file_unreadable', 'jwks', { path });
-  }
+  const text = await readUtf8File(path, 'jwks');
   try {
     return JSON.parse(text);
   } catch {

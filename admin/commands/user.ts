@@ -1,35 +1,12 @@
 // sekisho user …
-import { readFile } from 'node:fs/promises';
-import { usage } from '../errors.ts';
 import { importUsers } from '../operations/import.ts';
 import {
   addUser, clearFlags, issueTap, listUsers, resetMfa, setUserDisabled, showUser, type UserSummary,
 } from '../operations/users.ts';
 import { progressBar } from '../progress.ts';
 import { iso, tableOr } from '../table.ts';
+import { readSecretFromStdin, readUtf8File } from './input.ts';
 import { flag, str, type Command, type CommandEnv } from './types.ts';
-
-
-/** The password or secret typed on stdin: one trailing line break (from echo or a pipe) is not part of it. */
-export async function readSecretFromStdin(env: CommandEnv, field: string): Promise<string> {
-  const value = (await env.readStdin()).replace(/\r?\n$/, '');
-  if (!value) throw usage('empty_stdin', field);
-  return value;
-}
-
-async function readUtf8File(path: string, field: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw usage('file_unreadable', field, { path });
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw usage('not_utf8', field, { path });
-  }
-}
 
 function userLine(env: CommandEnv, u: UserSummary): string[] {
   const { t } = env;
