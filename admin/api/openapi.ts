@@ -1,4 +1,6 @@
 // The admin API's OpenAPI 3.1 document, built from the same route table the router serves.
+import { LANGUAGES } from '../../app/i18n.ts';
+import { AUTH_METHODS, GRANT_TYPES } from '../operations/clients.ts';
 import type { RouteSpec } from './router.ts';
 
 type Schema = Record<string, unknown>;
@@ -37,7 +39,7 @@ const SCHEMAS: Record<string, Schema> = {
     accessPasses: { type: 'array', items: object({ once: bool, expiresAt: date, createdBy: nullableStr }) },
     locks: { type: 'array', items: object({ scope: str, failures: int, lockedUntil: date }) },
   }),
-  NewUser: object({ username: str, email: str, name: str, locale: { enum: ['ja', 'en'] }, phone: str, password: str }, ['username', 'email', 'name']),
+  NewUser: object({ username: str, email: str, name: str, locale: { enum: LANGUAGES }, phone: str, password: str }, ['username', 'email', 'name']),
   DisableResult: object({ user: ref('User'), changed: bool, sessions: { type: 'array', items: SESSION } }),
   ResetMfaResult: object({ userId: str, username: str, methodsRemoved: int, passesRemoved: int, tokensRevoked: int, sessions: { type: 'array', items: SESSION } }),
   TapRequest: object({ ttl: { ...str, description: '10m to 30d, e.g. 1h (default 1h)' }, once: bool }, []),
@@ -47,8 +49,8 @@ const SCHEMAS: Record<string, Schema> = {
   ClientList: listOf('Client'),
   ClientInput: object({
     clientId: { ...str, description: 'only when creating' }, name: str, redirectUris: strList, postLogoutRedirectUris: strList,
-    grantTypes: { type: 'array', items: { enum: ['authorization_code', 'refresh_token', 'client_credentials'] } },
-    authMethod: { enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] },
+    grantTypes: { type: 'array', items: { enum: GRANT_TYPES } },
+    authMethod: { enum: AUTH_METHODS },
     jwksUri: str, jwks: { type: 'object', description: 'public keys only' }, backchannelLogoutUri: str,
     firstParty: bool, admin: bool, mfa: { ...str, description: 'required, optional or an acr value' }, scope: str, public: bool,
     secret: { ...str, description: 'instead of a generated one' },
