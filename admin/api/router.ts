@@ -16,8 +16,8 @@ import { providerValidator } from '../operations/validator.ts';
 import { ApiError, queryParam, readJsonBody } from './body.ts';
 import { openApiDocument } from './openapi.ts';
 
-export const ADMIN_API_PREFIX = '/admin/api';
-export const ADMIN_SCOPE = 'admin';
+const ADMIN_API_PREFIX = '/admin/api';
+const ADMIN_SCOPE = 'admin';
 
 export interface AdminApiDeps {
   services: Services;
@@ -25,7 +25,6 @@ export interface AdminApiDeps {
 }
 
 interface Call {
-  ctx: Context;
   op: OperationContext;
   body(): Promise<Record<string, unknown>>;
   param(name: string): string;
@@ -148,7 +147,6 @@ export function createAdminApi(deps: AdminApiDeps): Router {
         clientId = await authenticate(ctx, deps);
         const op: OperationContext = { services: deps.services, actor: `client:${clientId}`, validateClient };
         ctx.body = await route.handle({
-          ctx,
           op,
           body: () => readJsonBody(ctx),
           param: (name) => ctx.params[name]!,
