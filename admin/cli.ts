@@ -13,7 +13,7 @@ import { userCommands } from './commands/user.ts';
 import type { OperationContext } from './operations/context.ts';
 import { standaloneValidator } from './operations/validator.ts';
 
-export const COMMANDS: Command[] = [...dbCommands, ...userCommands, ...clientCommands, ...operationsCommands];
+const COMMANDS: Command[] = [...dbCommands, ...userCommands, ...clientCommands, ...operationsCommands];
 
 const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
   json: { type: 'boolean' },

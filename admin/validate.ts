@@ -69,7 +69,7 @@ export function validDuration(value: unknown, field: string, min: number, max: n
   return seconds;
 }
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
     if (seconds % size === 0) return `${seconds / size}${unit}`;
   }

@@ -4,7 +4,7 @@ import { readRawBody } from '../../app/http/body.ts';
 import { HttpError } from '../../app/http/errors.ts';
 import { AdminError } from '../errors.ts';
 
-export const BODY_LIMIT = 64 * 1024;
+const BODY_LIMIT = 64 * 1024;
 
 /** A request the API refuses before any operation runs; `status` is the HTTP status. */
 export class ApiError extends Error {

@@ -14,7 +14,7 @@ import { nowOf, type OperationContext } from './context.ts';
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
-export const DEFAULT_SCOPE = 'openid offline_access profile email';
+const DEFAULT_SCOPE = 'openid offline_access profile email';
 const RP_SCOPES = new Set(DEFAULT_SCOPE.split(' '));
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
 const SECRET = /^[\x21-\x7e]{24,512}$/;
@@ -95,7 +95,7 @@ export interface ClientWithSecret {
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
-export function viewClient(c: ClientRecord): ClientView {
+function viewClient(c: ClientRecord): ClientView {
   const m = c.metadata;
   return {
     clientId: c.clientId,
@@ -147,7 +147,7 @@ function uriList(value: unknown, field: string): string[] | undefined {
   return values?.map((u) => validWebUri(u, field));
 }
 
-export function validJwks(value: unknown, field = 'jwks'): { keys: Record<string, unknown>[] } {
+function validJwks(value: unknown, field = 'jwks'): { keys: Record<string, unknown>[] } {
   const keys = (value as { keys?: unknown } | null)?.keys;
   if (typeof value !== 'object' || value === null || !Array.isArray(keys) || keys.length === 0) throw usage('invalid_jwks', field);
   for (const key of keys) {
@@ -258,7 +258,7 @@ function metadataOf(clientId: string, s: Settings, previous: Record<string, unkn
 }
 
 const usesSecret = (m: AuthMethod) => m === 'client_secret_basic' || m === 'client_secret_post';
-export const generateSecret = () => randomBytes(32).toString('base64url');
+const generateSecret = () => randomBytes(32).toString('base64url');
 
 async function checkWithProvider(ctx: OperationContext, metadata: Record<string, unknown>, secret: string | null): Promise<void> {
   try {
@@ -362,8 +362,8 @@ export async function rotateClientSecret(ctx: OperationContext, clientId: unknow
   });
 }
 
-export const IAT_MIN_TTL_SECONDS = 60;
-export const IAT_MAX_TTL_SECONDS = 30 * 86400;
+const IAT_MIN_TTL_SECONDS = 60;
+const IAT_MAX_TTL_SECONDS = 30 * 86400;
 
 /**
  * An initial access token for dynamic client registration (RFC 7591), stored the way

@@ -7,7 +7,7 @@ import { validEmail, validLocale, validName, validUsername } from '../validate.t
 import type { OperationContext } from './context.ts';
 import { validPhone } from './users.ts';
 
-export const IMPORT_COLUMNS = ['username', 'email', 'name', 'locale', 'phone'] as const;
+const IMPORT_COLUMNS = ['username', 'email', 'name', 'locale', 'phone'] as const;
 const REQUIRED_COLUMNS = ['username', 'email', 'name'] as const;
 type Column = (typeof IMPORT_COLUMNS)[number];
 

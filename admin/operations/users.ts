@@ -56,7 +56,7 @@ export interface NewUserInput {
   password?: unknown;
 }
 
-export function summariseUser(u: User): UserSummary {
+function summariseUser(u: User): UserSummary {
   return {
     id: u.id,
     username: u.username,
@@ -97,7 +97,7 @@ export function validPhone(value: unknown, config: Config, field = 'phone'): str
   }
 }
 
-export async function findUserOrFail(users: UserRepository, username: unknown): Promise<User> {
+async function findUserOrFail(users: UserRepository, username: unknown): Promise<User> {
   const name = validUsername(username);
   const user = await users.findByUsername(name);
   if (!user) throw notFound('user_not_found', { username: name });
@@ -161,7 +161,7 @@ export interface RevokedSession {
 const USER_MODELS = ['Session', 'AccessToken', 'RefreshToken', 'AuthorizationCode', 'Grant'];
 
 /** Deletes the user's sessions, grants, codes and tokens; returns the sessions for logout notices. */
-export async function revokeUserSessions(tx: Queryable, userId: string): Promise<{ sessions: RevokedSession[]; revoked: number }> {
+async function revokeUserSessions(tx: Queryable, userId: string): Promise<{ sessions: RevokedSession[]; revoked: number }> {
   const { rows } = await tx.query<{ payload: { uid?: string; authorizations?: RevokedSession['authorizations'] } }>(
     `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
     [userId],
