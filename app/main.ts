@@ -1,5 +1,6 @@
 // `npm start`: validate the configuration, open storage, start the server.
 import { ConfigError, loadConfig } from '../config/index.ts';
+import { SecretBoxError } from '../adapters/crypto/secret-box.ts';
 import { DatabaseInUseError } from '../adapters/postgres/database.ts';
 import { createApp } from './create-app.ts';
 import { describeConfigProblem, translator } from './i18n.ts';
@@ -23,7 +24,15 @@ async function main(): Promise<void> {
     console.error(`Sekisho cannot start: ${err.message}`);
     process.exit(1);
   });
-  const app = await createApp(services);
+  const app = await createApp(services).catch((err: unknown) => {
+    if (!(err instanceof SecretBoxError)) throw err;
+    // The usual cause is a changed SEKISHO_SECRET_KEY: say so, rather than leave IT a stack trace.
+    console.error(
+      `Sekisho cannot start: ${err.message}. The signing keys and secrets in the database were sealed with another key: ` +
+        'set SEKISHO_SECRET_KEY (and SEKISHO_SECRET_KEY_ID) back, or list the old key in SEKISHO_OLD_SECRET_KEYS as id:key.',
+    );
+    process.exit(1);
+  });
   await app.listen(config.port, config.host);
   console.log(`Sekisho listening on ${config.issuer} (${services.db.kind}${config.databaseUrl ? '' : ', ' + config.dataDir})`);
   if (config.demo) console.log(await ensureDemo(services));
