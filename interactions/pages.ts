@@ -20,7 +20,8 @@ export const providerPages: ProviderPages = {
   },
   async postLogoutSuccessSource(ctx) {
     const lang = langOf(ctx);
-    await renderPage(ctx, lang, 'message', { title: translator(lang)('logout.done'), message: translator(lang)('logout.doneBody') });
+    const t = translator(lang);
+    await renderPage(ctx, lang, 'message', { title: t('logout.done'), message: t('logout.doneBody') });
   },
   async renderError(ctx, out) {
     const lang = langOf(ctx);
