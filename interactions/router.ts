@@ -128,10 +128,7 @@ export function createInteractionRouter(deps: InteractionDeps, ext: JourneyExten
     '/interaction/:uid/enrol/app',
     enrolling(formStep(submitTotpEnrolment)),
   );
-  router.get(
-    '/interaction/:uid/after-enrol',
-    withJourney((t, journey, user) => afterEnrol(t, journey, user, ext.offerAfterEnrol && (() => ext.offerAfterEnrol!(t, journey, user)))),
-  );
+  router.get('/interaction/:uid/after-enrol', withJourney((t, journey, user) => afterEnrol(t, journey, user, ext.offerAfterEnrol)));
   router.post(
     '/interaction/:uid/continue',
     withJourney(formStep((t, journey, user) => continueJourney(t, journey, user))),

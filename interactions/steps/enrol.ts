@@ -91,7 +91,7 @@ export async function enrolled(turn: Turn, journey: Journey, kind: 'totp' | 'sms
 }
 
 /** After the first method: the offer of a second one. Without offers configured, the journey goes on. */
-export async function afterEnrol(turn: Turn, journey: Journey, user: User, showOffer?: () => Promise<boolean>): Promise<void> {
-  if (showOffer && (await showOffer())) return;
+export async function afterEnrol(turn: Turn, journey: Journey, user: User, showOffer?: (turn: Turn, journey: Journey, user: User) => Promise<boolean>): Promise<void> {
+  if (showOffer && (await showOffer(turn, journey, user))) return;
   await continueJourney(turn, journey, user);
 }
