@@ -45,7 +45,7 @@ export function requestedAcrValues(params: Record<string, unknown>, ladder: AcrL
 }
 
 /** A client's MFA policy as stored: 'required', 'optional' or a minimum acr value. */
-export function policyStrength(policy: string | undefined, ladder: AcrLadder): Strength {
+function policyStrength(policy: string | undefined, ladder: AcrLadder): Strength {
   if (policy === 'optional') return 1;
   if (policy && policy !== 'required') return ladder.strengthOf(policy) ?? 2;
   return 2;
