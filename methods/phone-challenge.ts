@@ -146,3 +146,9 @@ export async function verifyCode(deps: PhoneDeps, challengeId: string, userId: s
   if (!code || code.length !== CODE_DIGITS) return false;
   return deps.challenges.consumeCode(challengeId, userId, hashCode(deps.codeKey, challengeId, code), new Date(deps.now()));
 }
+
+/** After a refused code: true when its challenge has run out, so a new code is needed rather than another try. */
+export async function codeExpired(deps: PhoneDeps, challengeId: string): Promise<boolean> {
+  const challenge = await deps.challenges.find(challengeId);
+  return !challenge || challenge.expiresAt.getTime() <= deps.now();
+}

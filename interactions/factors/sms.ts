@@ -1,6 +1,6 @@
 // SMS code challenge: "send code" first (nothing is sent by merely opening the page), then the code.
 import { field } from '../../app/http/form.ts';
-import { verifyCode } from '../../methods/phone-challenge.ts';
+import { codeExpired, verifyCode } from '../../methods/phone-challenge.ts';
 import { interactionPath, type Journey, type Turn } from '../journey.ts';
 import type { Method } from '../../adapters/postgres/methods.ts';
 import { pendingOf, phoneOf, pickerPath, renderCode, renderStart } from '../phone.ts';
@@ -18,8 +18,9 @@ export async function verifyTypedCode(turn: Turn, journey: Journey, method: Meth
   const code = field(fields, 'code', { max: 64, required: true });
   const pending = pendingOf(journey, SIGNIN_PENDING, method.id);
   if (!pending || pending.mode === 'voice_press') return { ok: false, errorKey: 'mfa.invalidCode' };
-  const ok = await verifyCode(phoneOf(turn), pending.challengeId, journey.userId, code);
-  return ok ? { ok: true } : { ok: false, errorKey: 'mfa.invalidCode' };
+  const phone = phoneOf(turn);
+  if (await verifyCode(phone, pending.challengeId, journey.userId, code)) return { ok: true };
+  return { ok: false, errorKey: (await codeExpired(phone, pending.challengeId)) ? 'phone.errors.codeExpired' : 'mfa.invalidCode' };
 }
 
 export const smsHandler: FactorHandler = {

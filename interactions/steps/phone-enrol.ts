@@ -4,7 +4,7 @@ import type { Method, MethodKind } from '../../adapters/postgres/methods.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { field } from '../../app/http/form.ts';
 import { parsePhone } from '../../methods/phone-number.ts';
-import { verifyCode } from '../../methods/phone-challenge.ts';
+import { codeExpired, verifyCode } from '../../methods/phone-challenge.ts';
 import { takeCallState } from '../../methods/voice/index.ts';
 import { auditContext, finishWithError, interactionPath, render, saveJourney, withData, type Journey, type Turn } from '../journey.ts';
 import { countryLabelFor, deliver, modeFor, pendingOf, phoneOf, renderCall, renderCode, targetOf, type PendingChallenge } from '../phone.ts';
@@ -108,10 +108,15 @@ export async function submitPhoneProof(turn: Turn, journey: Journey, user: User,
   const found = await pendingMethod(turn, journey);
   if (!found || found.pending.mode === 'voice_press') return turn.ctx.redirect(interactionPath(turn, 'enrol/phone'));
   const { pending, method } = found;
-  const outcome = await turn.deps.regulator.attempt(`enrol:${method.kind}`, user.id, () =>
-    verifyCode(phoneOf(turn), pending.challengeId, user.id, code),
-  );
-  if (outcome !== 'ok') return proofPage(turn, method, pending, turn.t('mfa.invalidCode'));
+  const phone = phoneOf(turn);
+  let errorKey = 'mfa.invalidCode';
+  const outcome = await turn.deps.regulator.attempt(`enrol:${method.kind}`, user.id, async () => {
+    const ok = await verifyCode(phone, pending.challengeId, user.id, code);
+    if (!ok && (await codeExpired(phone, pending.challengeId))) errorKey = 'phone.errors.codeExpired';
+    return ok;
+  });
+  // Locked or wrong, the same message: the budget's state is not something to reveal.
+  if (outcome !== 'ok') return proofPage(turn, method, pending, turn.t(outcome === 'locked' ? 'mfa.invalidCode' : errorKey));
   await activate(turn, journey, user, method);
 }
 

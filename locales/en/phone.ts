@@ -56,6 +56,7 @@ export default {
       unsupported: 'This kind of number (toll-free, premium-rate, pager …) cannot be used.',
       unavailable: 'We could not reach the phone service just now. Try again in a moment, or sign in another way.',
       refused: 'The phone service could not reach this number. Check the number, or sign in another way.',
+      codeExpired: 'That code has expired (a code works for 10 minutes). Get a new one with the button below and enter it.',
       callExpired: 'The call was not answered in time. Call again, or sign in another way.',
       extensionInvalid: 'An extension is digits only (up to 10), and only for calls.',
       flagged: 'Sign-in with this account is blocked because a sign-in was reported as “not me” on the phone. Contact the IT help desk to unblock it.',

@@ -119,6 +119,20 @@ describe.each(DB_KINDS)('SMS codes at sign-in (%s)', (db) => {
     }
   });
 
+  it('says when the right code came too late, so the user asks for a new one instead of retrying it', async () => {
+    const { phone } = await userWithPhone(env, 'late', 'sms');
+    const s = await signInToPhone(env, 'late');
+    const codePage = await send(s, env, s.mfa);
+    const code = env.fake.lastCode(phone)!;
+    env.clock.advance(11 * 60_000);
+    const late = await s.agent.submit(codePage, '/verify/', { code }, env.rp.redirectUri);
+    expect(late.status).toBe(400);
+    expect(late.html).toContain(ja.phone.errors.codeExpired);
+    const resent = await send(s, env, late);
+    const done = await s.agent.submit(resent, '/verify/', { code: env.fake.lastCode(phone)! }, env.rp.redirectUri);
+    expect((await finish(s, env.rp, done)).claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
+  });
+
   it('50 parallel wrong codes are all charged: the counter reads exactly 50 and the account is locked', async () => {
     const { user } = await userWithPhone(env, 'racer', 'sms');
     const s = await signInToPhone(env, 'racer');
