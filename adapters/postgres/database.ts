@@ -127,6 +127,12 @@ function statementName(sql: string): string {
   return 's' + createHash('sha1').update(sql).digest('hex').slice(0, 16);
 }
 
+/** One statement on the pool or on a transaction's connection. */
+async function pgQuery<T>(on: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]): Promise<QueryResult<T>> {
+  const res = await on.query({ name: statementName(sql), text: sql, values: params as unknown[] });
+  return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+}
+
 class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   readonly #pool: pg.Pool;
@@ -137,9 +143,8 @@ class PostgresDatabase implements Database {
     this.#config = config;
   }
 
-  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-    const res = await this.#pool.query({ name: statementName(sql), text: sql, values: params as unknown[] });
-    return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+  query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    return pgQuery<T>(this.#pool, sql, params);
   }
 
   async exec(sql: string): Promise<void> {
@@ -150,13 +155,7 @@ class PostgresDatabase implements Database {
     const client = await this.#pool.connect();
     try {
       await client.query('BEGIN');
-      const tx: Queryable = {
-        async query<R>(sql: string, params: readonly unknown[] = []) {
-          const res = await client.query({ name: statementName(sql), text: sql, values: params as unknown[] });
-          return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-        },
-      };
-      const result = await fn(tx);
+      const result = await fn({ query: (sql, params = []) => pgQuery(client, sql, params) });
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -213,6 +212,12 @@ function lockFolder(dir: string): () => void {
   throw new DatabaseInUseError(dir, 0);
 }
 
+/** One statement on the database or inside a transaction. */
+async function pgliteQuery<T>(on: Pick<PGlite, 'query'>, sql: string, params: readonly unknown[]): Promise<QueryResult<T>> {
+  const res = await on.query<T>(sql, params as unknown[]);
+  return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+}
+
 class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   readonly #db: PGlite;
@@ -223,9 +228,8 @@ class PgliteDatabase implements Database {
     this.#unlock = unlock;
   }
 
-  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-    const res = await this.#db.query<T>(sql, params as unknown[]);
-    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+  query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    return pgliteQuery<T>(this.#db, sql, params);
   }
 
   async exec(sql: string): Promise<void> {
@@ -233,14 +237,7 @@ class PgliteDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#db.transaction(async (inner) =>
-      fn({
-        async query<R>(sql: string, params: readonly unknown[] = []) {
-          const res = await inner.query<R>(sql, params as unknown[]);
-          return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
-        },
-      }),
-    );
+    return this.#db.transaction((inner) => fn({ query: (sql, params = []) => pgliteQuery(inner, sql, params) }));
   }
 
   async listen(channel: string, listener: NotifyListener): Promise<Subscription> {
