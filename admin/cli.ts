@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { TFunction } from 'i18next';
 import type { Services } from '../app/services.ts';
+import { DatabaseInUseError } from '../adapters/postgres/database.ts';
 import { describeConfigProblem, isLang, translator, type Lang } from '../app/i18n.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { AdminError, EXIT_CODES, usage } from './errors.ts';
@@ -120,6 +121,10 @@ function renderError(t: TFunction, err: unknown, command: Command | undefined, j
       lines: json ? [JSON.stringify({ error: 'config', problems })] : [t('cli.errors.config'), ...problems.map((p) => `  ${p.key}: ${p.message}`)],
       code: EXIT_CODES.usage,
     };
+  }
+  if (err instanceof DatabaseInUseError) {
+    const message = t('cli.errors.database_in_use', { dir: err.dir });
+    return { lines: [json ? JSON.stringify({ error: err.code, message }) : `sekisho: ${message}`], code: EXIT_CODES.failure };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { lines: [json ? JSON.stringify({ error: 'failure', message }) : `sekisho: ${t('cli.errors.failure', { message })}`], code: EXIT_CODES.failure };

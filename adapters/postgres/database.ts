@@ -180,9 +180,14 @@ class PostgresDatabase implements Database {
 /** Two processes on one PGlite folder corrupt it, and PGlite itself does not lock it. */
 export class DatabaseInUseError extends Error {
   readonly code = 'database_in_use';
-  constructor(dir: string, pid: number) {
-    super(`the embedded database in ${dir} is in use by process ${pid}; stop it first (or use the admin API while the server runs)`);
+  readonly dir: string;
+  /** The holder's process id, when the lock file still names a live one. */
+  readonly pid: number | undefined;
+  constructor(dir: string, pid?: number) {
+    super(`the embedded database in ${dir} is in use by ${pid ? `process ${pid}` : 'another process'}; stop it first (or use the admin API while the server runs)`);
     this.name = 'DatabaseInUseError';
+    this.dir = dir;
+    this.pid = pid;
   }
 }
 
@@ -209,7 +214,8 @@ function lockFolder(dir: string): () => void {
       rmSync(path, { force: true });
     }
   }
-  throw new DatabaseInUseError(dir, 0);
+  // Lost the race for the file twice: someone else is opening it right now.
+  throw new DatabaseInUseError(dir);
 }
 
 /** One statement on the database or inside a transaction. */

@@ -188,6 +188,7 @@ export default {
       unexpected_argument: 'unexpected argument "{{value}}"',
       config: 'The configuration is invalid:',
       failure: 'failed: {{message}}',
+      database_in_use: 'the embedded database in {{dir}} is open in another process (a running server?): stop that process first, or use the admin API while the server runs',
       unauthorized: 'a valid admin access token is required',
       forbidden: 'this client may not use the admin API',
       unsupported_media_type: 'send application/json',

@@ -188,6 +188,7 @@ export default {
       unexpected_argument: '余分な引数 "{{value}}" があります',
       config: '設定が正しくありません:',
       failure: '失敗しました: {{message}}',
+      database_in_use: '{{dir}} の組み込みデータベースは別のプロセス(起動中のサーバーなど)が使用中です。先にそのプロセスを止めるか、サーバーの起動中は管理 API を使ってください',
       unauthorized: '有効な管理用アクセストークンが必要です',
       forbidden: 'このクライアントは管理 API を使えません',
       unsupported_media_type: 'application/json で送ってください',

@@ -1,4 +1,6 @@
 // sekisho --help, config check, db migrate, keys and audit through the real binary.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cliSandbox, type CliSandbox } from '../helpers/cli.ts';
 import { DB_KINDS } from '../helpers/database.ts';
@@ -10,6 +12,23 @@ describe('sekisho help and config check (no database)', () => {
   });
   afterAll(async () => {
     await cli?.close();
+  });
+
+  it('the embedded database open in another process: exit 1 with a message in the chosen language', async () => {
+    const folder = join(cli.dataDir, 'pglite');
+    mkdirSync(folder, { recursive: true });
+    // pid 1 always exists: as if a server held the folder.
+    writeFileSync(join(folder, 'sekisho.lock'), '1');
+    try {
+      const ja = await cli.run(['user', 'list', '--lang', 'ja']);
+      expect(ja.code).toBe(1);
+      expect(ja.stderr).toContain('組み込みデータベースは別のプロセス(起動中のサーバーなど)が使用中です');
+      const json = await cli.run(['user', 'list', '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stderr)).toMatchObject({ error: 'database_in_use', message: expect.stringContaining('admin API') });
+    } finally {
+      rmSync(join(folder, 'sekisho.lock'), { force: true });
+    }
   });
 
   it('documents every command and the exit codes, in English and Japanese', async () => {
