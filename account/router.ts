@@ -12,7 +12,7 @@ import { HttpError, notFound } from '../app/http/errors.ts';
 import { field } from '../app/http/form.ts';
 import { languageOf } from '../app/http/locale.ts';
 import { renderPage, type PageData } from '../app/http/render.ts';
-import { translator, type Lang } from '../app/i18n.ts';
+import { formatDateTime, translator, type Lang } from '../app/i18n.ts';
 import type { TotpEnrolment } from '../methods/totp/index.ts';
 import {
   beginAddTotp,
@@ -60,7 +60,6 @@ const UNPRINTABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
 /** Notices shown after a change (`?done=`); anything else is ignored. */
 const NOTICES = new Set(['rename', 'default', 'remove', 'add', 'codes']);
 /** The campus is in Japan; dates on the page are in its time. */
-const TIME_ZONE = 'Asia/Tokyo';
 
 const METHOD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -76,10 +75,6 @@ export function methodLabel(fields: Record<string, string>): string {
   if (UNPRINTABLE.test(label)) throw new HttpError(400, 'errors.badCharacters', 'label has control characters');
   if ([...label].length > LABEL_MAX) throw new HttpError(400, 'errors.fieldTooLong', 'label too long');
   return label;
-}
-
-function formatDate(lang: Lang, date: Date): string {
-  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
 }
 
 /** A form's token is bound to this page session (a new sign-in makes earlier forms stale). */
@@ -158,8 +153,8 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
             ...(m.label ? [v.t(`account.kind.${m.kind}`)] : []),
             ...(m.phone ? [m.phone] : []),
             ...(m.flagged ? [v.t('account.flagged')] : []),
-            v.t('account.added', { date: formatDate(v.lang, m.createdAt) }),
-            m.lastUsedAt ? v.t('account.lastUsed', { date: formatDate(v.lang, m.lastUsedAt) }) : v.t('account.neverUsed'),
+            v.t('account.added', { date: formatDateTime(v.lang, m.createdAt) }),
+            m.lastUsedAt ? v.t('account.lastUsed', { date: formatDateTime(v.lang, m.lastUsedAt) }) : v.t('account.neverUsed'),
           ].join(' · '),
         })),
         backupCodes,
@@ -363,7 +358,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     page(async (v) => {
       const shown = shownCodes(v);
       if (!shown) throw notFound();
-      sendBackupCodesFile(v.ctx, v.t, accountLabel(v.user), shown);
+      sendBackupCodesFile(v.ctx, v.t, v.lang, accountLabel(v.user), shown);
     }),
   );
   router.get(
@@ -375,7 +370,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
         title: v.t('backup.print.title'),
         codes: shown.codes,
         account: accountLabel(v.user),
-        createdAt: shown.createdAt,
+        createdAt: formatDateTime(v.lang, new Date(shown.createdAt)),
         back: '/account/backup-codes',
       });
     }),

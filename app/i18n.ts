@@ -36,6 +36,14 @@ export function firstSupported(list: string | undefined): Lang | undefined {
   return undefined;
 }
 
+// Staff are in Japan: dates are shown in its time, whatever the server's own zone.
+const TIME_ZONE = 'Asia/Tokyo';
+
+/** A date and time as staff read it in their language (not an ISO string in UTC). */
+export function formatDateTime(lang: Lang, date: Date): string {
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: TIME_ZONE }).format(date);
+}
+
 /** Why one configuration value is refused, in the translator's language. */
 export function describeConfigProblem(t: TFunction, problem: ConfigProblem): string {
   return t(`config.problems.${problem.reason}`, problem.params ?? {});

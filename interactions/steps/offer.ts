@@ -3,6 +3,7 @@
 // continues they stay sealed in the journey, so the page, the download and the print view can show them.
 import type Router from '@koa/router';
 import { sendBackupCodesFile, type ShownCodes } from '../../app/http/backup-codes-file.ts';
+import { formatDateTime } from '../../app/i18n.ts';
 import type { User } from '../../adapters/postgres/users.ts';
 import { notFound } from '../../app/http/errors.ts';
 import { generateBackupCodes, type BackupCodeFormat } from '../../methods/backup-codes/index.ts';
@@ -96,7 +97,7 @@ async function showCodes(turn: Turn, journey: Journey): Promise<void> {
 async function downloadCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
   const shown = shownCodes(turn, journey);
   if (!shown) throw notFound();
-  sendBackupCodesFile(turn.ctx, turn.t, accountLabel(user), shown);
+  sendBackupCodesFile(turn.ctx, turn.t, turn.lang, accountLabel(user), shown);
 }
 
 async function printCodes(turn: Turn, journey: Journey, user: User): Promise<void> {
@@ -106,7 +107,7 @@ async function printCodes(turn: Turn, journey: Journey, user: User): Promise<voi
     title: turn.t('backup.print.title'),
     codes: shown.codes,
     account: accountLabel(user),
-    createdAt: shown.createdAt,
+    createdAt: formatDateTime(turn.lang, new Date(shown.createdAt)),
     back: interactionPath(turn, 'backup-codes'),
   });
 }

@@ -76,10 +76,15 @@ describe.each(DB_KINDS)('backup codes (%s)', (db) => {
     expect(download.headers.get('cache-control')).toBe('no-store');
     for (const c of codes) expect(download.html).toContain(c);
     expect(download.html).toContain('ito@example.ac.jp');
+    // When they were made, as staff read a date in Japan (not an ISO time in UTC).
+    const made = new Intl.DateTimeFormat('ja-JP', { dateStyle: 'medium', timeZone: 'Asia/Tokyo' }).format(new Date(clock.now()));
+    expect(download.html).toContain(made);
+    expect(download.html).not.toMatch(/\d{4}-\d\d-\d\dT/);
 
     const print = await s.agent.get(`${shown.url}/print`);
     expect(print.status).toBe(200);
     expect(codesOn(print)).toEqual(codes);
+    expect(print.html).toContain(made);
     expect(print.headers.get('content-security-policy')).toContain("script-src 'self'");
 
     // Reloading the page shows the same set: nothing is generated twice.
