@@ -4,6 +4,7 @@
 // instances share the table: each claims due rows with a short lease (FOR UPDATE SKIP LOCKED).
 import type { Provider } from 'oidc-provider';
 import type { Queryable } from '../adapters/postgres/database.ts';
+import { removeAccountModels, sessionsOfAccount } from '../adapters/postgres/oidc-adapter.ts';
 import type { Services } from '../app/services.ts';
 
 export interface LogoutNotice {
@@ -174,21 +175,14 @@ export async function signOutEverywhere(
   options: { now?: () => number } = {},
 ): Promise<SignOutReport & DeliveryReport> {
   const now = (options.now ?? Date.now)();
-  const { rows: sessions } = await services.db.query<{ payload: SessionAuthorizations }>(
-    `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
-    [userId],
-  );
-  const all = logoutNoticesFor(userId, sessions.map((r) => r.payload));
+  const sessions = await sessionsOfAccount<SessionAuthorizations>(services.db, userId);
+  const all = logoutNoticesFor(userId, sessions);
   // Each session names its clients again: a client is read once, however many sessions signed in to it.
   const wanting = new Set<string>();
   for (const clientId of new Set(all.map((n) => n.clientId))) if (await wantsBackchannel(services, clientId)) wanting.add(clientId);
   const notices = all.filter((n) => wanting.has(n.clientId));
   const queued = await services.db.transaction(async (tx) => {
-    await tx.query(
-      `DELETE FROM oidc_models WHERE model <> 'Client'
-       AND (payload->>'accountId' = $1 OR payload->'session'->>'accountId' = $1)`,
-      [userId],
-    );
+    await removeAccountModels(tx, userId);
     // Held from the delivery timer while this call delivers them itself.
     return queueLogouts(tx, notices, now, LEASE_MS);
   });

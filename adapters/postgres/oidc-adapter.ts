@@ -149,3 +149,22 @@ export async function sweepExpired(db: Queryable): Promise<number> {
   }
   return removed;
 }
+
+/** The stored Session payloads of one account (the clients each signed in to, for logout notices). */
+export async function sessionsOfAccount<T = AdapterPayload>(db: Queryable, accountId: string): Promise<T[]> {
+  const { rows } = await db.query<{ payload: T }>(`SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`, [accountId]);
+  return rows.map((r) => r.payload);
+}
+
+/**
+ * Ends everything oidc-provider keeps for one account: sessions, grants, codes, tokens, and sign-ins
+ * under way (an interaction names its account only inside its session). Returns how many rows went.
+ */
+export async function removeAccountModels(db: Queryable, accountId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM oidc_models WHERE model <> 'Client'
+     AND (payload->>'accountId' = $1 OR payload->'session'->>'accountId' = $1)`,
+    [accountId],
+  );
+  return rowCount;
+}

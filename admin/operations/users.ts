@@ -1,6 +1,7 @@
 // User administration shared by the `sekisho user …` commands and the admin API.
 import type { Queryable } from '../../adapters/postgres/database.ts';
 import { AuditLog } from '../../adapters/postgres/audit-log.ts';
+import { removeAccountModels, sessionsOfAccount } from '../../adapters/postgres/oidc-adapter.ts';
 import { MethodRepository, type Method } from '../../adapters/postgres/methods.ts';
 import { DuplicateUserError, UserRepository, type User } from '../../adapters/postgres/users.ts';
 import type { Config } from '../../config/index.ts';
@@ -158,21 +159,13 @@ export interface RevokedSession {
   authorizations: Record<string, { sid?: string; grantId?: string }>;
 }
 
-const USER_MODELS = ['Session', 'AccessToken', 'RefreshToken', 'AuthorizationCode', 'Grant'];
-
-/** Deletes the user's sessions, grants, codes and tokens; returns the sessions for logout notices. */
+/** Ends the user's sessions, grants, codes, tokens and sign-ins under way; returns the sessions for logout notices. */
 async function revokeUserSessions(tx: Queryable, userId: string): Promise<{ sessions: RevokedSession[]; revoked: number }> {
-  const { rows } = await tx.query<{ payload: { uid?: string; authorizations?: RevokedSession['authorizations'] } }>(
-    `SELECT payload FROM oidc_models WHERE model = 'Session' AND payload->>'accountId' = $1`,
-    [userId],
-  );
-  const { rowCount } = await tx.query(`DELETE FROM oidc_models WHERE model = ANY($2::text[]) AND payload->>'accountId' = $1`, [userId, USER_MODELS]);
+  const sessions = await sessionsOfAccount<Partial<RevokedSession>>(tx, userId);
+  const revoked = await removeAccountModels(tx, userId);
   // The server's delivery timer sends these; a client without a back-channel URI is skipped there.
-  await queueLogouts(tx, logoutNoticesFor(userId, rows.map((r) => r.payload)));
-  return {
-    sessions: rows.map((r) => ({ uid: r.payload.uid ?? '', authorizations: r.payload.authorizations ?? {} })),
-    revoked: rowCount,
-  };
+  await queueLogouts(tx, logoutNoticesFor(userId, sessions));
+  return { sessions: sessions.map((s) => ({ uid: s.uid ?? '', authorizations: s.authorizations ?? {} })), revoked };
 }
 
 export interface DisableResult {

@@ -6,7 +6,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { SecretBox } from '../../adapters/crypto/secret-box.ts';
 import { ClientRepository } from '../../adapters/postgres/clients.ts';
 import { JourneyRepository } from '../../adapters/postgres/journeys.ts';
-import { createAdapterFactory, sweepExpired } from '../../adapters/postgres/oidc-adapter.ts';
+import { createAdapterFactory, removeAccountModels, sessionsOfAccount, sweepExpired } from '../../adapters/postgres/oidc-adapter.ts';
 import { UserRepository } from '../../adapters/postgres/users.ts';
 import { DB_KINDS, openTestDb, type TestDb } from '../helpers/database.ts';
 
@@ -99,6 +99,21 @@ describe.each(DB_KINDS)('oidc-provider adapter (%s)', (kind) => {
     const expiredUid = newId();
     await adapter('Session').upsert(newId(), { uid: expiredUid, kind: 'Session' }, -60);
     expect(await adapter('Session').findByUid(expiredUid)).toBeUndefined();
+  });
+
+  it("an account's models go together, sign-ins under way included, and no one else's", async () => {
+    const mine = `u_${newId()}`;
+    const other = `u_${newId()}`;
+    await adapter('Session').upsert(newId(), { uid: newId(), kind: 'Session', accountId: mine, authorizations: { rp: { sid: 's1' } } }, 600);
+    await adapter('Grant').upsert(newId(), { kind: 'Grant', accountId: mine }, 600);
+    await adapter('AccessToken').upsert(newId(), { kind: 'AccessToken', accountId: mine }, 600);
+    await adapter('Interaction').upsert(newId(), { kind: 'Interaction', session: { accountId: mine } }, 600);
+    const kept = newId();
+    await adapter('Session').upsert(kept, { uid: newId(), kind: 'Session', accountId: other }, 600);
+    expect(await sessionsOfAccount(testDb.db, mine)).toEqual([expect.objectContaining({ authorizations: { rp: { sid: 's1' } } })]);
+    expect(await removeAccountModels(testDb.db, mine)).toBe(4);
+    expect(await sessionsOfAccount(testDb.db, mine)).toEqual([]);
+    expect((await adapter('Session').find(kept))?.accountId).toBe(other);
   });
 
   it("a user's sessions are looked up through an index on the account, not by reading every session", async () => {
